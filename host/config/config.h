@@ -1,0 +1,88 @@
+/**
+ * @file host/config/config.h
+ * @short The engine's configuration (libconfig syntax): engine settings,
+ *        named profiles (ProgramFormat) and channel bindings, every module's
+ *        options validated against the module's declared table.
+ *
+ * Loading is two steps: config_load() parses and checks the file's shape;
+ * config_bind() then checks every binding against the loaded modules and
+ * builds the typed options. Errors carry "file:line: key: reason".
+ * Relative paths are resolved against the config file's folder.
+ */
+#ifndef RV_HOST_CONFIG_H
+#define RV_HOST_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <retrovue/format.h>
+#include <retrovue/host.h>
+
+#include "core/options.h"
+#include "loader/loader.h"
+
+/** One module bound to a channel role. */
+typedef struct config_binding {
+    char *module;              /**< module name, owned */
+    raw_option *raw;           /**< options as written, owned array */
+    size_t raw_count;
+    int line;                  /**< line of the binding in the file */
+    char *key_path;            /**< e.g. "channels.[0].sinks.[1]", owned */
+    const loaded_module *mod;  /**< set by config_bind */
+    rv_options *options;       /**< set by config_bind, owned */
+} config_binding;
+
+typedef struct config_profile {
+    char *name;                /**< owned */
+    rv_program_format format;
+} config_profile;
+
+typedef struct config_channel {
+    int32_t id;                /**< > 0; 0 in the defaults block */
+    char *name;                /**< owned */
+    char *profile;             /**< profile name, owned */
+    rv_program_format format;  /**< resolved from the profile */
+    char *autostart_plan;      /**< owned, NULL if none */
+    config_binding *producers; /**< owned array */
+    size_t producer_count;
+    config_binding slate;      /**< defaults to module "slate" */
+    config_binding renderer;   /**< defaults to module "null" */
+    config_binding *sinks;     /**< owned array */
+    size_t sink_count;
+    int line;
+} config_channel;
+
+typedef struct config {
+    char *path;                /**< owned */
+    char *module_dir;          /**< absolute or config-relative, resolved, owned */
+    char *plans_dir;           /**< resolved, owned */
+    rv_log_level log_level;
+    char **control_listen;     /**< gRPC addresses ("unix:PATH", "HOST:PORT"), owned */
+    size_t control_listen_count;
+    char *metrics_listen;      /**< "HOST:PORT", owned, NULL = off */
+    char *asrun_dir;           /**< resolved, owned, NULL = off */
+    config_profile *profiles;  /**< owned array */
+    size_t profile_count;
+    config_channel *channels;  /**< owned array */
+    size_t channel_count;
+    config_channel *defaults;  /**< owned, NULL without a channel_defaults block */
+} config;
+
+/** Parse @p path (borrowed). RV_OK, or RV_EINVAL / RV_ENOENT with
+ *  "file:line: key: reason" in @p err. */
+int config_load(const char *path, config **out, char *err, size_t errlen);
+/** Resolve every binding against @p reg (borrowed, must outlive @p cfg) and
+ *  validate its options. RV_OK or RV_EINVAL with the first error. */
+int config_bind(config *cfg, const module_registry *reg, char *err, size_t errlen);
+void config_free(config *cfg);
+
+const config_channel *config_find_channel(const config *cfg, int32_t id);
+const config_profile *config_find_profile(const config *cfg, const char *name);
+
+/** Deep copies of a binding and a channel (for a channel session). */
+int config_binding_copy(config_binding *dst, const config_binding *src);
+void config_binding_clear(config_binding *b);
+config_channel *config_channel_clone(const config_channel *src);
+void config_channel_free(config_channel *ch);
+
+#endif

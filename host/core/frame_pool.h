@@ -1,0 +1,48 @@
+/**
+ * @file host/core/frame_pool.h
+ * @short A channel's pool of pictures and audio buffers in its ProgramFormat.
+ *
+ * Buffers are reference-counted (atomic); the last release puts one back on
+ * the pool's free list, so steady state allocates nothing. The pool itself is
+ * reference-counted by its buffers: frame_pool_destroy() frees it once the
+ * last buffer handed out comes back. Thread: any.
+ */
+#ifndef RV_HOST_FRAME_POOL_H
+#define RV_HOST_FRAME_POOL_H
+
+#include <stdint.h>
+
+#include <retrovue/format.h>
+#include <retrovue/frame.h>
+
+typedef struct frame_pool frame_pool;
+
+/** A pool for @p format (borrowed, copied). NULL on failure. */
+frame_pool *frame_pool_create(const rv_program_format *format);
+/** Drop the owner's reference; memory goes when every buffer is back. */
+void frame_pool_destroy(frame_pool *pool);
+
+/** One reference owned by the caller; contents undefined. NULL if out of memory. */
+rv_video_frame *frame_pool_video_alloc(frame_pool *pool);
+void frame_pool_video_ref(rv_video_frame *frame);
+/** NULL is a no-op. */
+void frame_pool_video_release(rv_video_frame *frame);
+/** Replace *@p frame by an exclusive copy when it is shared. RV_OK / RV_ENOMEM. */
+int frame_pool_video_make_writable(rv_video_frame **frame);
+/** Fill with black (Y 16, U/V 128). */
+void frame_pool_video_fill_black(rv_video_frame *frame);
+/** Current reference count (tests, assertions). */
+int frame_pool_video_refcount(const rv_video_frame *frame);
+
+/** A buffer with `samples` = @p samples (must be <= the pool's per-tick
+ *  maximum, the largest rv_samples_in_tick for the format). */
+rv_audio_buffer *frame_pool_audio_alloc(frame_pool *pool, uint32_t samples);
+void frame_pool_audio_ref(rv_audio_buffer *buf);
+void frame_pool_audio_release(rv_audio_buffer *buf);
+/** Fill with silence. */
+void frame_pool_audio_fill_silence(rv_audio_buffer *buf);
+
+/** Buffers handed out and not yet back (leak checks in tests). */
+int64_t frame_pool_outstanding(const frame_pool *pool);
+
+#endif

@@ -1,0 +1,37 @@
+/**
+ * @file host/core/host_api.h
+ * @short The host's implementation of rv_host_api, and rv_context: the handle
+ *        that tells the host which channel and module a call comes from.
+ */
+#ifndef RV_HOST_HOST_API_H
+#define RV_HOST_HOST_API_H
+
+#include <stdint.h>
+
+#include <retrovue/host.h>
+
+#include "core/clock.h"
+#include "core/frame_pool.h"
+
+/** Receives a module's events. Thread: whichever module thread reported it.
+ *  Every pointer borrowed for the call. */
+typedef void (*host_event_fn)(void *owner, rv_context *ctx, rv_event_type type, int code,
+                              const char *subject, const char *message);
+
+struct rv_context {
+    int32_t channel_id;       /**< -1 outside a channel (e.g. --list-modules) */
+    char module[64];          /**< module name */
+    frame_pool *pool;         /**< borrowed; NULL outside a channel */
+    master_clock *clock;      /**< borrowed */
+    host_event_fn on_event;   /**< NULL: events are only logged */
+    void *owner;              /**< passed to on_event */
+};
+
+/** The process's one const table. Thread: any. */
+const rv_host_api *host_api_get(void);
+
+/** Fill @p ctx. @p module copied; @p pool, @p clock, @p owner borrowed. */
+void host_context_init(rv_context *ctx, int32_t channel_id, const char *module, frame_pool *pool,
+                       master_clock *clock, host_event_fn on_event, void *owner);
+
+#endif

@@ -1,0 +1,105 @@
+/**
+ * @file host/engine/engine.h
+ * @short The engine: every channel of the process, and the one API the
+ *        control plane (gRPC), main (autostart) and telemetry use to start,
+ *        update, stop and inspect them.
+ *
+ * Calls are safe from any thread. Each channel has its own lock, so a slow
+ * StartChannel on one channel (opening media) never delays calls on another.
+ * Every call validates before it changes anything: an error leaves what was
+ * running untouched.
+ */
+#ifndef RV_HOST_ENGINE_H
+#define RV_HOST_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <retrovue/format.h>
+#include <retrovue/sink.h>
+
+#include "config/config.h"
+#include "core/clock.h"
+#include "loader/loader.h"
+
+typedef struct engine engine;
+
+/** Channel states; the values are the telemetry gauge's. */
+typedef enum channel_state {
+    CHANNEL_STOPPED = 0,
+    CHANNEL_BUFFERING = 1,
+    CHANNEL_READY = 2,
+    CHANNEL_ERROR = 3
+} channel_state;
+
+const char *channel_state_name(channel_state s);
+
+#define ENGINE_MAX_SINKS 16
+#define ENGINE_TEXT 256
+
+typedef struct sink_status {
+    char module[64];
+    char address[ENGINE_TEXT];     /**< from the sink's describe(), or "" */
+    rv_sink_stats stats;
+    uint64_t queue_dropped;        /**< ticks the host's queue dropped */
+    uint64_t restarts;
+} sink_status;
+
+typedef struct channel_status {
+    int32_t id;
+    char name[ENGINE_TEXT];
+    channel_state state;
+    char plan_handle[ENGINE_TEXT];
+    char block_id[ENGINE_TEXT];
+    int32_t segment_index;
+    char event_id[ENGINE_TEXT];
+    char asset_uri[ENGINE_TEXT];
+    int64_t tick;                  /**< last tick emitted, -1 before the first */
+    double frame_gap_seconds;      /**< emission time of the last tick - its deadline */
+    uint32_t buffer_depth_frames;  /**< frames staged in the ring */
+    uint64_t frames_real;
+    uint64_t frames_freeze;
+    uint64_t frames_slate;
+    uint64_t frames_pad;
+    uint64_t late_ticks;
+    uint64_t producer_errors;
+    rv_program_format format;
+    char last_error[ENGINE_TEXT];
+    size_t sink_count;
+    sink_status sinks[ENGINE_MAX_SINKS];
+} channel_status;
+
+/** What StartChannel asks for. Pointers borrowed for the call. */
+typedef struct engine_start_request {
+    int32_t channel_id;
+    const char *plan_handle;
+    int32_t port;                          /**< > 0: the mpegts-tcp listen port */
+    const rv_program_format *format;       /**< NULL: the configured profile */
+} engine_start_request;
+
+/** @p cfg, @p reg and @p clock are borrowed and must outlive the engine. */
+engine *engine_create(const config *cfg, const module_registry *reg, master_clock *clock);
+/** Stop every channel, free everything. */
+void engine_destroy(engine *e);
+
+/** Start a channel; on RV_OK it is ready (first frame primed). Already running
+ *  the same plan: RV_OK, "already running". Running another plan: RV_EBUSY,
+ *  "use UpdatePlan". @p msg receives a human sentence either way. */
+int engine_start_channel(engine *e, const engine_start_request *req, char *msg, size_t msglen);
+/** Validate the plan, then swap it in at the next tick. Same plan: RV_OK no-op. */
+int engine_update_plan(engine *e, int32_t channel_id, const char *plan_handle, char *msg,
+                       size_t msglen);
+/** Flush sinks, stop threads, free. Not running: RV_OK, "not running". */
+int engine_stop_channel(engine *e, int32_t channel_id, char *msg, size_t msglen);
+void engine_stop_all(engine *e);
+
+/** Fill @p out (borrowed). RV_ENOENT when the channel is not running. */
+int engine_channel_status(engine *e, int32_t channel_id, channel_status *out);
+/** Every running channel; *out is owned by the caller (free()). */
+int engine_list_channels(engine *e, channel_status **out, size_t *count);
+
+/** Ask every channel to stop after the tick due at @p stop_utc_ms
+ *  (--run-for); returns once every channel has emitted its last tick. */
+void engine_run_until(engine *e, int64_t stop_utc_ms);
+
+#endif

@@ -1,0 +1,67 @@
+/**
+ * @file host/plan/plan.h
+ * @short A plan: ordered blocks of segments (RetroVue's BlockPlan shape),
+ *        loaded from a libconfig file named by a handle, validated before it
+ *        can touch a running channel. Immutable once loaded; reference-counted
+ *        so a channel can swap plans while frames of the old one drain.
+ */
+#ifndef RV_HOST_PLAN_H
+#define RV_HOST_PLAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <retrovue/producer.h>
+
+typedef struct plan_segment {
+    int32_t index;                 /**< position in its block */
+    rv_segment_type type;
+    char *asset_uri;               /**< owned; "" for PAD */
+    int64_t asset_start_offset_ms;
+    int64_t duration_ms;
+    char *event_id;                /**< owned; "" if none */
+    rv_transition transition_in;
+    rv_transition transition_out;
+    double gain_db;
+    int64_t start_offset_ms;       /**< derived: start within its block */
+} plan_segment;
+
+typedef struct plan_block {
+    char *id;                      /**< owned */
+    int64_t start_utc_ms;
+    int64_t end_utc_ms;
+    plan_segment *segments;        /**< owned array */
+    size_t segment_count;
+} plan_block;
+
+typedef struct plan {
+    char *handle;                  /**< owned; the name it was loaded by */
+    int loop;                      /**< repeat forever with period end - start */
+    plan_block *blocks;            /**< owned array */
+    size_t block_count;
+    int refcount;                  /**< atomic; use plan_ref / plan_unref */
+} plan;
+
+/** True when @p handle is a safe plan name: [A-Za-z0-9_.-]+, no leading '.',
+ *  no '/', no "..". Writes the reason into @p err otherwise. */
+int plan_handle_valid(const char *handle, char *err, size_t errlen);
+
+/** Load <plans_dir>/<handle>.conf, parse and validate. NULL on error with a
+ *  message naming the file, line, block, segment and rule. The result has one
+ *  reference owned by the caller. @p plans_dir, @p handle borrowed. */
+plan *plan_load(const char *plans_dir, const char *handle, char *err, size_t errlen);
+/** Parse and validate plan text (tests, gRPC later). @p handle names it. */
+plan *plan_parse_string(const char *text, const char *handle, char *err, size_t errlen);
+
+/** Check every rule; RV_OK or RV_EINVAL with "block 'id' (#i) segment j: rule". */
+int plan_validate(const plan *p, char *err, size_t errlen);
+
+plan *plan_ref(plan *p);
+/** Drop a reference; frees at zero. NULL is a no-op. Thread: any. */
+void plan_unref(plan *p);
+
+/** Start of the first block and end of the last. */
+int64_t plan_start_utc_ms(const plan *p);
+int64_t plan_end_utc_ms(const plan *p);
+
+#endif

@@ -1,0 +1,94 @@
+/**
+ * @file retrovue/host.h
+ * @short The services the host hands every module: one const table of
+ *        function pointers (log, clock, buffers, options, events).
+ *
+ * Modules never link the host. They receive `const rv_host_api *` in
+ * rv_create_args and call through it. The table is append-only: check
+ * `struct_size` before using a member added after ABI 1.0.
+ */
+#ifndef RETROVUE_HOST_H
+#define RETROVUE_HOST_H
+
+#include <stdarg.h>
+#include <stdint.h>
+
+#include <retrovue/format.h>
+#include <retrovue/frame.h>
+#include <retrovue/option.h>
+
+/** The host's handle for one module instance (channel, module name). Opaque. */
+typedef struct rv_context rv_context;
+
+/** Log levels, most severe first. Never zero. */
+typedef enum rv_log_level {
+    RV_LOG_ERROR = 1,
+    RV_LOG_WARN = 2,
+    RV_LOG_INFO = 3,
+    RV_LOG_DEBUG = 4
+} rv_log_level;
+
+/** Events a module reports to the host. Never zero. */
+typedef enum rv_event_type {
+    RV_EVENT_ASSET_ERROR = 1,   /**< an asset could not be opened or decoded */
+    RV_EVENT_SINK_ERROR = 2,    /**< a sink's encoder or transport failed */
+    RV_EVENT_CLIENT_JOIN = 3,   /**< a sink client connected */
+    RV_EVENT_CLIENT_LEAVE = 4,  /**< a sink client left or was disconnected */
+    RV_EVENT_WARNING = 5        /**< something an operator should know */
+} rv_event_type;
+
+/** Host services. Every function is safe to call from any module thread. */
+typedef struct rv_host_api {
+    uint32_t struct_size;   /**< sizeof(rv_host_api) the host was built with */
+    uint32_t abi_major;
+    uint32_t abi_minor;
+
+    /** Log one line for @p ctx (channel and module are added). @p fmt borrowed. */
+    void (*log)(rv_context *ctx, rv_log_level level, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+    /** Same as log() with a va_list. */
+    void (*vlog)(rv_context *ctx, rv_log_level level, const char *fmt, va_list ap);
+    /** True when @p level would be written (skip expensive formatting). */
+    int (*log_enabled)(rv_context *ctx, rv_log_level level);
+
+    /** The MasterClock's current time, UTC nanoseconds. */
+    int64_t (*clock_now_utc_ns)(rv_context *ctx);
+
+    /** A picture from the channel's pool, one reference owned by the caller;
+     *  contents undefined. NULL only when memory is exhausted. */
+    rv_video_frame *(*video_alloc)(rv_context *ctx);
+    /** Add a reference to @p frame (borrowed). */
+    void (*video_ref)(rv_video_frame *frame);
+    /** Drop one reference; the frame returns to its pool at zero. NULL is a no-op. */
+    void (*video_release)(rv_video_frame *frame);
+    /** Make *@p frame exclusively owned: if shared, replace it with a copy
+     *  (the caller's reference to the old one is released). RV_OK or RV_ENOMEM. */
+    int (*video_make_writable)(rv_context *ctx, rv_video_frame **frame);
+
+    /** An audio buffer from the channel's pool, one reference owned by the
+     *  caller, `samples` set to @p samples, contents undefined. */
+    rv_audio_buffer *(*audio_alloc)(rv_context *ctx, uint32_t samples);
+    void (*audio_ref)(rv_audio_buffer *buf);
+    void (*audio_release)(rv_audio_buffer *buf);
+
+    /** Typed option values. @p opts and @p key borrowed. The host validated
+     *  every value against the module's table, so a declared key always has
+     *  a value (its default if not configured). An undeclared key returns
+     *  0 / 0.0 / NULL and logs a bug. Strings live as long as @p opts. */
+    int (*opt_bool)(const rv_options *opts, const char *key);
+    int64_t (*opt_int)(const rv_options *opts, const char *key);
+    double (*opt_float)(const rv_options *opts, const char *key);
+    const char *(*opt_string)(const rv_options *opts, const char *key);
+    /** True when the key was set in the config (not defaulted). */
+    int (*opt_is_set)(const rv_options *opts, const char *key);
+
+    /** Report an event. @p subject (asset URI, peer address) and the message
+     *  are borrowed. @p code is an rv_error or 0. The host logs it once and
+     *  updates the channel's state and counters. */
+    void (*event)(rv_context *ctx, rv_event_type type, int code, const char *subject,
+                  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+    /* ---- members added in ABI 1.1 or later go below this line ---- */
+} rv_host_api;
+
+#endif
