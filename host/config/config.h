@@ -83,6 +83,11 @@ const config_profile *config_find_profile(const config *cfg, const char *name);
 int config_binding_copy(config_binding *dst, const config_binding *src);
 void config_binding_clear(config_binding *b);
 config_channel *config_channel_clone(const config_channel *src);
+/** A deep copy of the channel @p id as configured: the listed channel, or
+ *  the channel_defaults block with @p id and the name "Channel <id>". NULL
+ *  when @p id is neither listed nor covered by defaults. Caller owns it
+ *  (config_channel_free). Added by the loader/config engineer. */
+config_channel *config_channel_for_id(const config *cfg, int32_t id);
 void config_channel_free(config_channel *ch);
 
 #endif

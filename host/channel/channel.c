@@ -1,0 +1,384 @@
+/**
+ * @file host/channel/channel.c
+ * @short A channel's lifecycle (build, prime, start, swap plans, stop) and its
+ *        status. The threads themselves live in channel_output.c,
+ *        channel_producer.c and channel_sinks.c.
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "channel/channel_internal.h"
+#include "core/log.h"
+
+/** The slate stands in after the last real picture has been repeated this long. */
+#define FREEZE_MAX_MS 250
+/** The ring holds about this much output ahead of the output thread. */
+#define RING_AHEAD_MS 500
+/** How long start waits (real time) for the first frame. */
+#define PRIME_TIMEOUT_NS (10LL * 1000 * 1000 * 1000)
+
+void channel_set_error(channel *ch, const char *fmt, ...)
+{
+    va_list ap;
+    char text[256];
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof(text), fmt, ap);
+    va_end(ap);
+    pthread_mutex_lock(&ch->status_lock);
+    snprintf(ch->last_error, sizeof(ch->last_error), "%s", text);
+    pthread_mutex_unlock(&ch->status_lock);
+    log_write(RV_LOG_WARN, ch->id, NULL, "%s", text);
+}
+
+void channel_on_event(void *owner, rv_context *ctx, rv_event_type type, int code,
+                      const char *subject, const char *message)
+{
+    channel *ch = owner;
+    (void)ctx;
+    if (type != RV_EVENT_ASSET_ERROR && type != RV_EVENT_SINK_ERROR)
+        return;
+    pthread_mutex_lock(&ch->status_lock);
+    snprintf(ch->last_error, sizeof(ch->last_error), "%s: %s (%s)", subject ? subject : "",
+             message ? message : "", rv_strerror(code));
+    pthread_mutex_unlock(&ch->status_lock);
+}
+
+static int channel_build_instances(channel *ch, char *err, size_t errlen)
+{
+    const config_channel *cfg = ch->cfg;
+    int rc;
+    ch->producers = calloc(cfg->producer_count ? cfg->producer_count : 1, sizeof(module_instance));
+    ch->sinks = calloc(cfg->sink_count ? cfg->sink_count : 1, sizeof(sink_runner));
+    if (!ch->producers || !ch->sinks) {
+        snprintf(err, errlen, "out of memory");
+        return RV_ENOMEM;
+    }
+    for (size_t i = 0; i < cfg->producer_count; i++) {
+        rc = module_instance_create(&ch->producers[i], &cfg->producers[i], &ch->format, ch->id,
+                                    ch->name, ch->pool, ch->clock, channel_on_event, ch, err,
+                                    errlen);
+        if (rc != RV_OK)
+            return rc;
+        ch->producer_count++;
+    }
+    rc = module_instance_create(&ch->slate, &cfg->slate, &ch->format, ch->id, ch->name, ch->pool,
+                                ch->clock, channel_on_event, ch, err, errlen);
+    if (rc != RV_OK)
+        return rc;
+    if (ch->slate.mod->kind != RV_KIND_PRODUCER || !loaded_module_serves(ch->slate.mod, "slate:")) {
+        snprintf(err, errlen, "slate module '%s' is not a producer serving 'slate:'",
+                 ch->slate.mod->name);
+        return RV_EINVAL;
+    }
+    rc = module_instance_create(&ch->renderer, &cfg->renderer, &ch->format, ch->id, ch->name,
+                                ch->pool, ch->clock, channel_on_event, ch, err, errlen);
+    if (rc != RV_OK)
+        return rc;
+    for (size_t i = 0; i < cfg->sink_count; i++) {
+        rc = module_instance_create(&ch->sinks[i].inst, &cfg->sinks[i], &ch->format, ch->id,
+                                    ch->name, ch->pool, ch->clock, channel_on_event, ch, err,
+                                    errlen);
+        if (rc != RV_OK)
+            return rc;
+        ch->sink_count++;
+    }
+    return RV_OK;
+}
+
+/** Render the slate picture the output thread falls back to on underrun. */
+static int channel_render_fallback(channel *ch, char *err, size_t errlen)
+{
+    const rv_producer_ops *ops = &ch->slate.mod->producer;
+    rv_segment_request req = {
+        .struct_size = sizeof(req),
+        .asset_uri = "slate:",
+        .frame_count = 1,
+        .type = RV_SEGMENT_CONTENT,
+        .event_id = "",
+        .transition_in = {RV_TRANSITION_NONE, 0},
+        .transition_out = {RV_TRANSITION_NONE, 0},
+    };
+    void *seg = NULL;
+    int rc = ops->open(ch->slate.state, &req, &seg);
+    if (rc == RV_OK) {
+        rv_produce out = {.tick = 0, .index = 0, .asset_offset_ms = -1};
+        out.audio = frame_pool_audio_alloc(ch->pool, rv_samples_in_tick(ch->rate,
+                                                                         ch->format.audio_rate, 0));
+        if (!out.audio)
+            rc = RV_ENOMEM;
+        else
+            rc = ops->read(seg, &out);
+        frame_pool_audio_release(out.audio);
+        ops->close(seg);
+        ch->fallback = out.video;
+    }
+    if (rc != RV_OK || !ch->fallback) {
+        snprintf(err, errlen, "slate module '%s' could not render the fallback slate: %s",
+                 ch->slate.mod->name, rv_strerror(rc));
+        return rc != RV_OK ? rc : RV_EINTERNAL;
+    }
+    return RV_OK;
+}
+
+static channel *channel_alloc(const channel_params *params)
+{
+    channel *ch = calloc(1, sizeof(*ch));
+    if (!ch)
+        return NULL;
+    ch->cfg = config_channel_clone(params->cfg);
+    ch->id = params->cfg->id;
+    snprintf(ch->name, sizeof(ch->name), "%s", params->cfg->name);
+    ch->format = params->format;
+    ch->rate = params->format.frame_rate;
+    ch->clock = params->clock;
+    ch->is_virtual = clock_is_virtual(params->clock);
+    pthread_mutex_init(&ch->plan_lock, NULL);
+    pthread_mutex_init(&ch->finish_lock, NULL);
+    pthread_cond_init(&ch->finish_cond, NULL);
+    pthread_mutex_init(&ch->preload_lock, NULL);
+    pthread_cond_init(&ch->preload_cond, NULL);
+    pthread_mutex_init(&ch->status_lock, NULL);
+    ch->preload.state = PRELOAD_IDLE;
+    ch->now_segment = -1;
+    atomic_store(&ch->last_tick, -1);
+    atomic_store(&ch->state, CHANNEL_BUFFERING);
+    ch->freeze_max_ticks = rv_ms_to_first_tick(ch->rate, FREEZE_MAX_MS) - 1;
+    int64_t ring_frames = rv_ms_to_first_tick(ch->rate, RING_AHEAD_MS) + 1;
+    ch->pool = frame_pool_create(&ch->format);
+    ch->ring = ring_create((size_t)ring_frames, sizeof(staged_frame));
+    if (!ch->cfg || !ch->pool || !ch->ring) {
+        config_channel_free(ch->cfg);
+        frame_pool_destroy(ch->pool);
+        ring_destroy(ch->ring);
+        free(ch);
+        return NULL;
+    }
+    return ch;
+}
+
+static void channel_drain_ring(channel *ch)
+{
+    staged_frame f;
+    while (ring_pop(ch->ring, &f) == RV_OK)
+        channel_release_staged(&f);
+}
+
+/** Free everything; every thread is stopped. */
+static void channel_free(channel *ch)
+{
+    channel_sinks_stop(ch);
+    channel_preload_clear(ch);
+    channel_drain_ring(ch);
+    module_instance_destroy(&ch->renderer);
+    for (size_t i = 0; i < ch->producer_count; i++)
+        module_instance_destroy(&ch->producers[i]);
+    module_instance_destroy(&ch->slate);
+    frame_pool_video_release(ch->black);
+    frame_pool_video_release(ch->fallback);
+    plan_unref(ch->plan);
+    plan_unref(ch->pending);
+    plan_unref(ch->prod_plan);
+    free(ch->producers);
+    free(ch->sinks);
+    ring_destroy(ch->ring);
+    frame_pool_destroy(ch->pool);
+    config_channel_free(ch->cfg);
+    pthread_mutex_destroy(&ch->plan_lock);
+    pthread_mutex_destroy(&ch->finish_lock);
+    pthread_cond_destroy(&ch->finish_cond);
+    pthread_mutex_destroy(&ch->preload_lock);
+    pthread_cond_destroy(&ch->preload_cond);
+    pthread_mutex_destroy(&ch->status_lock);
+    free(ch);
+}
+
+static void channel_join_threads(channel *ch)
+{
+    atomic_store(&ch->stopping, 1);
+    ring_wake(ch->ring);
+    pthread_mutex_lock(&ch->preload_lock);
+    pthread_cond_broadcast(&ch->preload_cond);
+    pthread_mutex_unlock(&ch->preload_lock);
+    if (ch->threads_started >= 1)
+        pthread_join(ch->producer_thread, NULL);
+    if (ch->threads_started >= 2)
+        pthread_join(ch->preload_thread, NULL);
+    if (ch->threads_started >= 3)
+        pthread_join(ch->output_thread, NULL);
+    ch->threads_started = 0;
+}
+
+/** Wait (real time) until the producer has staged the first frame. */
+static int channel_prime(channel *ch)
+{
+    int64_t waited = 0;
+    const int64_t step = 10 * 1000 * 1000;
+    while (ring_count(ch->ring) == 0) {
+        if (waited >= PRIME_TIMEOUT_NS)
+            return RV_ETIMEDOUT;
+        ring_wait_data(ch->ring, step);
+        waited += step;
+    }
+    return RV_OK;
+}
+
+int channel_start(const channel_params *params, channel **out, char *err, size_t errlen)
+{
+    channel *ch = channel_alloc(params);
+    if (!ch) {
+        plan_unref(params->plan);
+        snprintf(err, errlen, "out of memory");
+        return RV_ENOMEM;
+    }
+    ch->plan = params->plan;
+    ch->prod_plan = plan_ref(params->plan);
+    atomic_store(&ch->gen, 1);
+    atomic_store(&ch->restart_tick, 0);
+    int64_t now_ns = clock_now_utc_ns(ch->clock);
+    ch->epoch_utc_ms = now_ns / 1000000;
+    ch->epoch_ns = ch->epoch_utc_ms * 1000000;
+    atomic_store(&ch->stop_tick, params->stop_utc_ms == INT64_MAX
+                                     ? INT64_MAX
+                                     : clock_first_tick_at(ch->epoch_utc_ms, ch->rate,
+                                                           params->stop_utc_ms));
+    int rc = channel_build_instances(ch, err, errlen);
+    if (rc == RV_OK)
+        rc = channel_render_fallback(ch, err, errlen);
+    if (rc == RV_OK) {
+        ch->black = frame_pool_video_alloc(ch->pool);
+        if (ch->black)
+            frame_pool_video_fill_black(ch->black);
+        else
+            rc = RV_ENOMEM;
+    }
+    if (rc == RV_OK)
+        rc = channel_sinks_start(ch, err, errlen);
+    if (rc != RV_OK)
+        goto fail;
+    if (pthread_create(&ch->producer_thread, NULL, channel_producer_main, ch) != 0)
+        goto fail_thread;
+    ch->threads_started = 1;
+    if (pthread_create(&ch->preload_thread, NULL, channel_preload_main, ch) != 0)
+        goto fail_thread;
+    ch->threads_started = 2;
+    if (atomic_load(&ch->stop_tick) > 0 && channel_prime(ch) != RV_OK) {
+        snprintf(err, errlen, "the first frame was not ready within %lld s",
+                 PRIME_TIMEOUT_NS / 1000000000LL);
+        rc = RV_ETIMEDOUT;
+        goto fail;
+    }
+    if (pthread_create(&ch->output_thread, NULL, channel_output_main, ch) != 0)
+        goto fail_thread;
+    ch->threads_started = 3;
+    atomic_store(&ch->state, CHANNEL_READY);
+    log_write(RV_LOG_INFO, ch->id, NULL,
+              "started on plan '%s': %ux%u @ %d/%d, %u Hz x %u, epoch %" PRId64 " ms",
+              ch->plan->handle, ch->format.width, ch->format.height, ch->rate.num, ch->rate.den,
+              ch->format.audio_rate, ch->format.audio_channels, ch->epoch_utc_ms);
+    *out = ch;
+    return RV_OK;
+fail_thread:
+    snprintf(err, errlen, "cannot start the channel's threads");
+    rc = RV_ENOMEM;
+fail:
+    channel_join_threads(ch);
+    channel_free(ch);
+    return rc;
+}
+
+void channel_update_plan(channel *ch, plan *p)
+{
+    pthread_mutex_lock(&ch->plan_lock);
+    plan_unref(ch->pending);
+    ch->pending = p;
+    pthread_mutex_unlock(&ch->plan_lock);
+}
+
+void channel_stop(channel *ch)
+{
+    if (!ch)
+        return;
+    channel_join_threads(ch);
+    log_write(RV_LOG_INFO, ch->id, NULL, "stopped after tick %" PRId64,
+              (int64_t)atomic_load(&ch->last_tick));
+    channel_free(ch);
+}
+
+const char *channel_plan_handle(channel *ch)
+{
+    return ch->pending ? ch->pending->handle : ch->plan->handle;
+}
+
+void channel_set_stop_utc_ms(channel *ch, int64_t stop_utc_ms)
+{
+    atomic_store(&ch->stop_tick, stop_utc_ms == INT64_MAX
+                                     ? INT64_MAX
+                                     : clock_first_tick_at(ch->epoch_utc_ms, ch->rate,
+                                                           stop_utc_ms));
+}
+
+int channel_finished(channel *ch)
+{
+    pthread_mutex_lock(&ch->finish_lock);
+    int done = ch->finished;
+    pthread_mutex_unlock(&ch->finish_lock);
+    return done;
+}
+
+void channel_wait_finished(channel *ch)
+{
+    pthread_mutex_lock(&ch->finish_lock);
+    while (!ch->finished)
+        pthread_cond_wait(&ch->finish_cond, &ch->finish_lock);
+    pthread_mutex_unlock(&ch->finish_lock);
+}
+
+static void channel_status_sinks(channel *ch, channel_status *out)
+{
+    out->sink_count = ch->sink_count < ENGINE_MAX_SINKS ? ch->sink_count : ENGINE_MAX_SINKS;
+    for (size_t i = 0; i < out->sink_count; i++) {
+        sink_runner *sr = &ch->sinks[i];
+        sink_status *ss = &out->sinks[i];
+        const rv_sink_ops *ops = &sr->inst.mod->sink;
+        snprintf(ss->module, sizeof(ss->module), "%s", sr->inst.mod->name);
+        ss->stats.struct_size = sizeof(ss->stats);
+        if (ops->get_stats)
+            ops->get_stats(sr->inst.state, &ss->stats);
+        if (ops->describe)
+            ops->describe(sr->inst.state, ss->address, sizeof(ss->address));
+        ss->queue_dropped = sr->queue ? sink_queue_dropped(sr->queue) : 0;
+        ss->restarts = atomic_load(&sr->restarts);
+    }
+}
+
+void channel_status_get(channel *ch, channel_status *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->id = ch->id;
+    snprintf(out->name, sizeof(out->name), "%s", ch->name);
+    out->state = (channel_state)atomic_load(&ch->state);
+    pthread_mutex_lock(&ch->plan_lock);
+    snprintf(out->plan_handle, sizeof(out->plan_handle), "%s", channel_plan_handle(ch));
+    pthread_mutex_unlock(&ch->plan_lock);
+    pthread_mutex_lock(&ch->status_lock);
+    snprintf(out->block_id, sizeof(out->block_id), "%s", ch->now_block);
+    out->segment_index = ch->now_segment;
+    snprintf(out->event_id, sizeof(out->event_id), "%s", ch->now_event);
+    snprintf(out->asset_uri, sizeof(out->asset_uri), "%s", ch->now_asset);
+    snprintf(out->last_error, sizeof(out->last_error), "%s", ch->last_error);
+    pthread_mutex_unlock(&ch->status_lock);
+    out->tick = atomic_load(&ch->last_tick);
+    out->frame_gap_seconds = (double)atomic_load(&ch->frame_gap_ns) / 1e9;
+    out->buffer_depth_frames = (uint32_t)ring_count(ch->ring);
+    out->frames_real = atomic_load(&ch->frames_by_source[RV_SOURCE_REAL]);
+    out->frames_freeze = atomic_load(&ch->frames_by_source[RV_SOURCE_FREEZE]);
+    out->frames_slate = atomic_load(&ch->frames_by_source[RV_SOURCE_SLATE]);
+    out->frames_pad = atomic_load(&ch->frames_by_source[RV_SOURCE_PAD]);
+    out->late_ticks = atomic_load(&ch->late_ticks);
+    out->producer_errors = atomic_load(&ch->producer_errors);
+    out->format = ch->format;
+    channel_status_sinks(ch, out);
+}

@@ -1,0 +1,260 @@
+/**
+ * @file host/channel/channel_output.c
+ * @short The channel's output thread: paced by the MasterClock, it emits
+ *        exactly one picture and one audio slice per tick, forever.
+ *
+ * For tick n it sleeps until the tick's deadline, applies a pending plan swap,
+ * advances its timeline cursor across fences, takes the staged frame for n
+ * (or repeats the last picture for at most freeze_max_ticks, then the slate),
+ * runs the renderer and hands the tick to every sink queue. It never opens,
+ * seeks or decodes, never allocates beyond the pools, and takes a lock only
+ * once per segment (to publish what is on air) and per sink push.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "channel/channel_internal.h"
+#include "core/log.h"
+
+/** How long (real time) a virtual-clock channel waits for its producer
+ *  before treating the frame as missing. */
+#define VIRTUAL_WAIT_NS (5LL * 1000 * 1000 * 1000)
+
+typedef struct output_state {
+    plan *plan;                 /**< one reference: the plan on air */
+    timeline_pos pos;
+    int64_t gen;
+    int64_t restart_tick;
+    rv_video_frame *last;       /**< last real picture (one reference) */
+    int64_t last_real_tick;
+    int on_time_once;           /**< late ticks count once the start burst is over */
+} output_state;
+
+void channel_release_staged(staged_frame *f)
+{
+    frame_pool_video_release(f->video);
+    frame_pool_audio_release(f->audio);
+    f->video = NULL;
+    f->audio = NULL;
+}
+
+static int staged_valid(const output_state *os, const staged_frame *f)
+{
+    return f->gen == os->gen || (f->gen < os->gen && f->tick < os->restart_tick);
+}
+
+/** Take the staged frame for tick @p n into @p out. 1 when found. */
+static int output_take(channel *ch, output_state *os, int64_t n, staged_frame *out)
+{
+    int64_t waited_ns = 0;
+    for (;;) {
+        const staged_frame *head = ring_peek(ch->ring);
+        if (!head) {
+            if (!ch->is_virtual || atomic_load(&ch->stopping) || waited_ns >= VIRTUAL_WAIT_NS)
+                return 0;
+            int64_t step = 50 * 1000 * 1000;
+            if (ring_wait_data(ch->ring, step) == RV_ETIMEDOUT)
+                waited_ns += step;
+            continue;
+        }
+        if (!staged_valid(os, head) || head->tick < n) {
+            staged_frame stale;
+            ring_pop(ch->ring, &stale);
+            channel_release_staged(&stale);
+            atomic_fetch_add(&ch->stale_dropped, 1);
+            continue;
+        }
+        if (head->tick > n)
+            return 0;
+        ring_pop(ch->ring, out);
+        return 1;
+    }
+}
+
+static int same_airing(const plan *pa, const timeline_pos *a, const plan *pb,
+                       const timeline_pos *b)
+{
+    if (a->in_gap || b->in_gap)
+        return a->in_gap && b->in_gap && a->first_tick == b->first_tick &&
+               a->end_tick == b->end_tick;
+    const plan_segment *sa = timeline_segment(pa, a);
+    const plan_segment *sb = timeline_segment(pb, b);
+    return a->start_utc_ms == b->start_utc_ms && a->end_utc_ms == b->end_utc_ms &&
+           sa->type == sb->type && sa->asset_start_offset_ms == sb->asset_start_offset_ms &&
+           strcmp(sa->asset_uri, sb->asset_uri) == 0;
+}
+
+/** Publish what is on air for status readers. */
+static void output_publish_now(channel *ch, const output_state *os)
+{
+    const plan_block *b = timeline_block(os->plan, &os->pos);
+    const plan_segment *s = timeline_segment(os->plan, &os->pos);
+    pthread_mutex_lock(&ch->status_lock);
+    ch->now_pos = os->pos;
+    snprintf(ch->now_block, sizeof(ch->now_block), "%s", b ? b->id : "");
+    ch->now_segment = s ? s->index : -1;
+    snprintf(ch->now_event, sizeof(ch->now_event), "%s", s ? s->event_id : "");
+    snprintf(ch->now_asset, sizeof(ch->now_asset), "%s", s ? s->asset_uri : "");
+    pthread_mutex_unlock(&ch->status_lock);
+}
+
+/** Apply a plan swap at tick @p n: the new plan is joined at this instant. */
+static void output_apply_pending(channel *ch, output_state *os, int64_t n)
+{
+    pthread_mutex_lock(&ch->plan_lock);
+    plan *next = ch->pending;
+    ch->pending = NULL;
+    if (!next) {
+        pthread_mutex_unlock(&ch->plan_lock);
+        return;
+    }
+    timeline_pos npos;
+    timeline_locate(next, ch->epoch_utc_ms, ch->rate, n, &npos);
+    int soft = same_airing(os->plan, &os->pos, next, &npos);
+    int64_t restart = soft ? npos.end_tick : n;
+    plan_unref(ch->prod_plan);
+    ch->prod_plan = plan_ref(next);
+    plan_unref(ch->plan);
+    ch->plan = plan_ref(next);
+    os->gen++;
+    os->restart_tick = restart;
+    atomic_store(&ch->restart_tick, restart);
+    atomic_store(&ch->gen, os->gen);
+    pthread_mutex_unlock(&ch->plan_lock);
+
+    log_write(RV_LOG_INFO, ch->id, NULL,
+              "plan '%s' on air from tick %" PRId64 " (%s)", next->handle, n,
+              soft ? "same segment kept" : "joined at this instant");
+    plan_unref(os->plan);
+    os->plan = next;
+    os->pos = npos;
+    output_publish_now(ch, os);
+}
+
+static void output_build_tick(channel *ch, output_state *os, int64_t n, rv_tick *t)
+{
+    const plan_block *b = timeline_block(os->plan, &os->pos);
+    const plan_segment *s = timeline_segment(os->plan, &os->pos);
+    *t = (rv_tick){
+        .tick = n,
+        .utc_ns = ch->epoch_ns + rv_ticks_to_ns(ch->rate, n),
+        .block_id = b ? b->id : "",
+        .segment_index = s ? s->index : -1,
+        .event_id = s ? s->event_id : "",
+        .asset_uri = s ? s->asset_uri : "",
+        .segment_first_tick = os->pos.first_tick,
+        .segment_end_tick = os->pos.end_tick,
+        .asset_offset_ms = -1,
+    };
+}
+
+/** Fill @p t's picture and audio for tick @p n. */
+static void output_fill(channel *ch, output_state *os, int64_t n, rv_tick *t)
+{
+    staged_frame f;
+    if (output_take(ch, os, n, &f)) {
+        t->video = f.video;
+        t->audio = f.audio;
+        t->source = f.source;
+        t->asset_offset_ms = f.asset_offset_ms;
+        if (f.source == RV_SOURCE_REAL) {
+            frame_pool_video_release(os->last);
+            frame_pool_video_ref(f.video);
+            os->last = f.video;
+            os->last_real_tick = n;
+        }
+        int failing = f.failed;
+        int state = atomic_load(&ch->state);
+        if (failing && state != CHANNEL_ERROR)
+            atomic_store(&ch->state, CHANNEL_ERROR);
+        else if (!failing && state == CHANNEL_ERROR)
+            atomic_store(&ch->state, CHANNEL_READY);
+        return;
+    }
+    t->audio = frame_pool_audio_alloc(ch->pool,
+                                      rv_samples_in_tick(ch->rate, ch->format.audio_rate, n));
+    if (t->audio)
+        frame_pool_audio_fill_silence(t->audio);
+    if (os->last && n - os->last_real_tick <= ch->freeze_max_ticks) {
+        frame_pool_video_ref(os->last);
+        t->video = os->last;
+        t->source = RV_SOURCE_FREEZE;
+        return;
+    }
+    frame_pool_video_ref(ch->fallback);
+    t->video = ch->fallback;
+    t->source = RV_SOURCE_SLATE;
+    if (atomic_load(&ch->state) != CHANNEL_ERROR) {
+        atomic_store(&ch->state, CHANNEL_ERROR);
+        channel_set_error(ch, "no frame ready at tick %" PRId64 ": airing the slate", n);
+    }
+}
+
+static void output_account(channel *ch, output_state *os, const rv_tick *t, int64_t deadline_ns)
+{
+    int64_t gap_ns = clock_now_utc_ns(ch->clock) - deadline_ns;
+    atomic_store(&ch->frame_gap_ns, gap_ns);
+    int64_t frame_ns = rv_ticks_to_ns(ch->rate, 1);
+    if (gap_ns <= frame_ns)
+        os->on_time_once = 1;
+    else if (os->on_time_once)
+        atomic_fetch_add(&ch->late_ticks, 1);
+    atomic_fetch_add(&ch->frames_by_source[t->source], 1);
+    atomic_store(&ch->last_tick, t->tick);
+}
+
+static void output_finish(channel *ch)
+{
+    pthread_mutex_lock(&ch->finish_lock);
+    ch->finished = 1;
+    pthread_cond_broadcast(&ch->finish_cond);
+    pthread_mutex_unlock(&ch->finish_lock);
+}
+
+void *channel_output_main(void *arg)
+{
+    channel *ch = arg;
+    output_state os = {.gen = atomic_load(&ch->gen), .restart_tick = 0, .last_real_tick = -1};
+    pthread_mutex_lock(&ch->plan_lock);
+    os.plan = plan_ref(ch->plan);
+    pthread_mutex_unlock(&ch->plan_lock);
+    timeline_locate(os.plan, ch->epoch_utc_ms, ch->rate, 0, &os.pos);
+    output_publish_now(ch, &os);
+
+    for (int64_t n = 0; !atomic_load(&ch->stopping); n++) {
+        if (n >= atomic_load(&ch->stop_tick))
+            break;
+        int64_t deadline_ns = ch->epoch_ns + rv_ticks_to_ns(ch->rate, n);
+        clock_sleep_until(ch->clock, deadline_ns);
+        output_apply_pending(ch, &os, n);
+        if (n >= os.pos.end_tick) {
+            while (n >= os.pos.end_tick)
+                timeline_next(os.plan, ch->epoch_utc_ms, ch->rate, &os.pos);
+            output_publish_now(ch, &os);
+        }
+        rv_tick t;
+        output_build_tick(ch, &os, n, &t);
+        output_fill(ch, &os, n, &t);
+        if (!t.audio || !t.video) {
+            log_write(RV_LOG_ERROR, ch->id, NULL, "out of memory at tick %" PRId64, n);
+            frame_pool_video_release(t.video);
+            frame_pool_audio_release(t.audio);
+            continue;
+        }
+        if (ch->renderer.mod) {
+            int rc = ch->renderer.mod->renderer.render(ch->renderer.state, &t);
+            if (rc != RV_OK && log_enabled(RV_LOG_DEBUG))
+                log_write(RV_LOG_DEBUG, ch->id, ch->renderer.mod->name,
+                          "render failed at tick %" PRId64 ": %s", n, rv_strerror(rc));
+        }
+        channel_sinks_push(ch, &t, os.plan);
+        output_account(ch, &os, &t, deadline_ns);
+        frame_pool_video_release(t.video);
+        frame_pool_audio_release(t.audio);
+    }
+    frame_pool_video_release(os.last);
+    plan_unref(os.plan);
+    output_finish(ch);
+    return NULL;
+}

@@ -1,0 +1,142 @@
+/**
+ * @file host/channel/channel_sinks.c
+ * @short One thread per sink behind its own bounded queue; a sink that fails
+ *        is restarted with backoff while the channel and its other sinks go on.
+ *
+ * Real clock: a full queue drops its oldest tick (counted), so a slow sink
+ * never slows the output thread. Virtual clock: the queue blocks, so a
+ * virtual-clock run delivers every tick to every sink.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "channel/channel_internal.h"
+#include "core/log.h"
+
+#define SINK_BACKOFF_FIRST_MS 100
+#define SINK_BACKOFF_MAX_MS 5000
+
+void channel_sink_entry_release(void *entry)
+{
+    sink_entry *e = entry;
+    frame_pool_video_release(e->tick.video);
+    frame_pool_audio_release(e->tick.audio);
+    plan_unref(e->plan);
+    memset(e, 0, sizeof(*e));
+}
+
+static void sleep_ms(int64_t ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
+    nanosleep(&ts, NULL);
+}
+
+/** Stop the sink, wait, start it again; repeat with longer waits until it
+ *  starts or the channel stops. Sink thread. */
+static int sink_restart(sink_runner *sr)
+{
+    const rv_sink_ops *ops = &sr->inst.mod->sink;
+    int64_t backoff_ms = SINK_BACKOFF_FIRST_MS;
+    if (sr->inst.started && ops->stop)
+        ops->stop(sr->inst.state);
+    sr->inst.started = 0;
+    while (!atomic_load(&sr->ch->stopping)) {
+        for (int64_t waited = 0; waited < backoff_ms && !atomic_load(&sr->ch->stopping);
+             waited += 20)
+            sleep_ms(20);
+        if (atomic_load(&sr->ch->stopping))
+            break;
+        atomic_fetch_add(&sr->restarts, 1);
+        int rc = ops->start ? ops->start(sr->inst.state) : RV_OK;
+        if (rc == RV_OK) {
+            sr->inst.started = 1;
+            log_write(RV_LOG_INFO, sr->ch->id, sr->inst.mod->name, "sink restarted");
+            return RV_OK;
+        }
+        log_write(RV_LOG_WARN, sr->ch->id, sr->inst.mod->name,
+                  "sink restart failed: %s (next try in %" PRId64 " ms)", rv_strerror(rc),
+                  backoff_ms * 2 > SINK_BACKOFF_MAX_MS ? SINK_BACKOFF_MAX_MS : backoff_ms * 2);
+        backoff_ms = backoff_ms * 2 > SINK_BACKOFF_MAX_MS ? SINK_BACKOFF_MAX_MS : backoff_ms * 2;
+    }
+    return RV_ESTATE;
+}
+
+static void *sink_main(void *arg)
+{
+    sink_runner *sr = arg;
+    const rv_sink_ops *ops = &sr->inst.mod->sink;
+    for (;;) {
+        sink_entry e;
+        int rc = sink_queue_pop(sr->queue, &e, 100 * 1000 * 1000);
+        if (rc == RV_EOF)
+            break;
+        if (rc != RV_OK)
+            continue;
+        if (sr->inst.started) {
+            rc = ops->write(sr->inst.state, &e.tick);
+            if (rc != RV_OK) {
+                atomic_fetch_add(&sr->errors, 1);
+                log_write(RV_LOG_ERROR, sr->ch->id, sr->inst.mod->name,
+                          "sink failed at tick %" PRId64 ": %s; restarting it", e.tick.tick,
+                          rv_strerror(rc));
+                channel_sink_entry_release(&e);
+                sink_restart(sr);
+                continue;
+            }
+        }
+        channel_sink_entry_release(&e);
+    }
+    return NULL;
+}
+
+int channel_sinks_start(channel *ch, char *err, size_t errlen)
+{
+    size_t capacity = (size_t)((ch->rate.num + ch->rate.den - 1) / ch->rate.den) + 2;
+    sink_queue_policy policy = ch->is_virtual ? SINK_QUEUE_BLOCK : SINK_QUEUE_DROP_OLDEST;
+    for (size_t i = 0; i < ch->sink_count; i++) {
+        sink_runner *sr = &ch->sinks[i];
+        sr->ch = ch;
+        sr->queue = sink_queue_create(capacity, sizeof(sink_entry), policy,
+                                      channel_sink_entry_release);
+        if (!sr->queue) {
+            snprintf(err, errlen, "sink %zu: out of memory", i);
+            return RV_ENOMEM;
+        }
+        if (pthread_create(&sr->thread, NULL, sink_main, sr) != 0) {
+            snprintf(err, errlen, "sink %zu: cannot start its thread", i);
+            return RV_ENOMEM;
+        }
+        sr->thread_started = 1;
+    }
+    return RV_OK;
+}
+
+void channel_sinks_push(channel *ch, const rv_tick *tick, plan *p)
+{
+    for (size_t i = 0; i < ch->sink_count; i++) {
+        sink_entry e = {.tick = *tick, .plan = plan_ref(p)};
+        frame_pool_video_ref(e.tick.video);
+        frame_pool_audio_ref(e.tick.audio);
+        sink_queue_push(ch->sinks[i].queue, &e);
+    }
+}
+
+/** Let every sink drain its queue, join its thread, stop and destroy it. */
+void channel_sinks_stop(channel *ch)
+{
+    for (size_t i = 0; i < ch->sink_count; i++)
+        if (ch->sinks[i].queue)
+            sink_queue_close(ch->sinks[i].queue);
+    for (size_t i = 0; i < ch->sink_count; i++) {
+        sink_runner *sr = &ch->sinks[i];
+        if (sr->thread_started)
+            pthread_join(sr->thread, NULL);
+        sr->thread_started = 0;
+        module_instance_destroy(&sr->inst);
+        if (sr->queue)
+            sink_queue_destroy(sr->queue);
+        sr->queue = NULL;
+    }
+}

@@ -1,0 +1,352 @@
+/**
+ * @file host/control/rpc_server.c
+ * @short The generic unary gRPC server (see rpc_server.h). Owns the
+ *        grpc_server, its completion queue, the completion-queue thread and
+ *        the worker pool; the calls own themselves (rpc_call.c).
+ *
+ * The completion-queue thread only moves calls through their states: it
+ * keeps one request_call posted, reads each message, rejects unknown
+ * methods and bad payloads itself and hands the rest to the pool. Workers
+ * run the handlers and start the reply batch. Shutdown order (measured, see
+ * docs/control-plane.md): stop posting, shutdown_and_notify, wait up to the
+ * grace period, cancel all calls, drain the pool, wait for the shutdown tag,
+ * shut the queue down, join, destroy.
+ */
+#include "control/rpc_server.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <grpc/grpc.h>
+#include <grpc/grpc_security.h>
+#include <grpc/support/alloc.h>
+
+#include <retrovue/error.h>
+
+#include "control/rpc_call.h"
+#include "control/work_pool.h"
+#include "core/log.h"
+
+#define RPC_SERVER_MAX_LISTEN 16
+
+struct rpc_server {
+    grpc_server *server;
+    grpc_completion_queue *cq;
+    pthread_t cq_thread;
+    int cq_thread_started;
+    const rpc_method *methods;
+    void *user;
+
+    pthread_mutex_t lock;          /**< guards everything below */
+    pthread_cond_t changed;
+    work_pool *pool;               /**< NULL once stopping has drained it */
+    int stopping;                  /**< no new request_call */
+    int shutdown_seen;             /**< the shutdown tag came back */
+    int shutdown_tag;              /**< its address is the tag */
+
+    int ports[RPC_SERVER_MAX_LISTEN];
+    size_t port_count;
+};
+
+static const rpc_method *rpc_server_find(const rpc_server *s, const grpc_slice method)
+{
+    for (const rpc_method *m = s->methods; m->path; m++) {
+        if (grpc_slice_str_cmp(method, m->path) == 0)
+            return m;
+    }
+    return NULL;
+}
+
+/** Post one request_call for the next client. Lock held. */
+static void rpc_server_request_next(rpc_server *s)
+{
+    if (s->stopping)
+        return;
+    rpc_call *c = rpc_call_new();
+    if (!c) {
+        log_error("control: out of memory; no longer accepting calls");
+        return;
+    }
+    grpc_call_error e = grpc_server_request_call(s->server, &c->call, &c->details,
+                                                 &c->request_md, s->cq, s->cq, c);
+    if (e != GRPC_CALL_OK) {
+        log_error("control: request_call failed (%d)", (int)e);
+        rpc_call_free(c);
+    }
+}
+
+/** The message of @p c has arrived: reject it or queue it on the pool. */
+static void rpc_server_dispatch(rpc_server *s, rpc_call *c)
+{
+    char err[256];
+    c->method = rpc_server_find(s, c->details.method);
+    if (!c->method) {
+        char *path = grpc_slice_to_c_string(c->details.method);
+        log_info("control: unknown method %s", path);
+        snprintf(err, sizeof(err), "unknown method %s", path);
+        gpr_free(path);
+        rpc_call_finish(c, GRPC_STATUS_UNIMPLEMENTED, err, NULL);
+        return;
+    }
+    if (rpc_call_unpack(c, c->method->request, err, sizeof(err)) != RV_OK) {
+        log_info("control: %s: %s", c->method->path, err);
+        rpc_call_finish(c, GRPC_STATUS_INVALID_ARGUMENT, err, NULL);
+        return;
+    }
+    c->item.key = rpc_call_key(c, c->method->serialise_by);
+    pthread_mutex_lock(&s->lock);
+    int rc = s->pool ? work_pool_submit(s->pool, &c->item) : RV_ESTATE;
+    pthread_mutex_unlock(&s->lock);
+    if (rc != RV_OK)
+        rpc_call_finish(c, GRPC_STATUS_UNAVAILABLE, "server shutting down", NULL);
+}
+
+static void rpc_server_event(rpc_server *s, rpc_call *c, int success)
+{
+    switch (c->state) {
+    case RPC_CALL_REQUESTED:
+        pthread_mutex_lock(&s->lock);
+        rpc_server_request_next(s);
+        pthread_mutex_unlock(&s->lock);
+        if (!success || rpc_call_start_read(c) != RV_OK)
+            rpc_call_free(c);
+        return;
+    case RPC_CALL_READ:
+        /* No success: cancelled, deadline passed or peer gone. Send nothing. */
+        if (!success) {
+            rpc_call_free(c);
+            return;
+        }
+        rpc_server_dispatch(s, c);
+        return;
+    case RPC_CALL_SENT:
+        rpc_call_free(c);
+        return;
+    }
+}
+
+static void *rpc_server_cq_main(void *arg)
+{
+    rpc_server *s = arg;
+    for (;;) {
+        grpc_event ev = grpc_completion_queue_next(s->cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+        if (ev.type == GRPC_QUEUE_SHUTDOWN)
+            break;
+        if (ev.type != GRPC_OP_COMPLETE)
+            continue;
+        if (ev.tag == &s->shutdown_tag) {
+            pthread_mutex_lock(&s->lock);
+            s->shutdown_seen = 1;
+            pthread_cond_broadcast(&s->changed);
+            pthread_mutex_unlock(&s->lock);
+            continue;
+        }
+        rpc_server_event(s, ev.tag, ev.success);
+    }
+    return NULL;
+}
+
+/** Worker thread: run the call's handler, or refuse it while stopping. */
+static void rpc_server_work(void *user, void *job, int cancelled)
+{
+    rpc_server *s = user;
+    rpc_call *c = job;
+    if (cancelled) {
+        rpc_call_finish(c, GRPC_STATUS_UNAVAILABLE, "server shutting down", NULL);
+        return;
+    }
+    /* Waited in the queue past the client's deadline: the client has gone
+     * with DEADLINE_EXCEEDED, so do not act on its behalf. */
+    gpr_timespec now = gpr_now(c->details.deadline.clock_type);
+    if (gpr_time_cmp(now, c->details.deadline) > 0) {
+        rpc_call_finish(c, GRPC_STATUS_DEADLINE_EXCEEDED, "deadline passed before the call ran",
+                        NULL);
+        return;
+    }
+    rpc_call_run(c, s->user);
+}
+
+/** Wait for the shutdown tag, at most until @p until (NULL: forever). Lock held. */
+static void rpc_server_wait_shutdown(rpc_server *s, const struct timespec *until)
+{
+    while (!s->shutdown_seen) {
+        if (!until) {
+            pthread_cond_wait(&s->changed, &s->lock);
+        } else if (pthread_cond_timedwait(&s->changed, &s->lock, until) == ETIMEDOUT) {
+            return;
+        }
+    }
+}
+
+static int rpc_server_bind(rpc_server *s, const rpc_server_config *cfg, char *err, size_t errlen)
+{
+    if (cfg->listen_count == 0 || cfg->listen_count > RPC_SERVER_MAX_LISTEN) {
+        snprintf(err, errlen, "control: %zu listen addresses (1..%d allowed)", cfg->listen_count,
+                 RPC_SERVER_MAX_LISTEN);
+        return RV_EINVAL;
+    }
+    grpc_server_credentials *cr = grpc_insecure_server_credentials_create();
+    int rc = RV_OK;
+    for (size_t i = 0; i < cfg->listen_count; i++) {
+        const char *addr = cfg->listen[i];
+        int port = grpc_server_add_http2_port(s->server, addr, cr);
+        if (port <= 0) {
+            snprintf(err, errlen, "control: cannot listen on %s (in use, or bad address)", addr);
+            rc = RV_EIO;
+            break;
+        }
+        s->ports[s->port_count++] = strncmp(addr, "unix:", 5) == 0 ? 0 : port;
+    }
+    grpc_server_credentials_release(cr);
+    return rc;
+}
+
+/** Tear down a server that never started (a bind failed). */
+static void rpc_server_abort(rpc_server *s)
+{
+    grpc_server_shutdown_and_notify(s->server, s->cq, &s->shutdown_tag);
+    for (;;) {
+        grpc_event ev = grpc_completion_queue_next(s->cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+        if (ev.type == GRPC_OP_COMPLETE && ev.tag == &s->shutdown_tag)
+            break;
+    }
+    grpc_server_destroy(s->server);
+    grpc_completion_queue_shutdown(s->cq);
+    while (grpc_completion_queue_next(s->cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL).type !=
+           GRPC_QUEUE_SHUTDOWN) {
+    }
+    grpc_completion_queue_destroy(s->cq);
+}
+
+int rpc_server_start(const rpc_server_config *cfg, rpc_server **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    rpc_server *s = calloc(1, sizeof(*s));
+    if (!s) {
+        snprintf(err, errlen, "control: out of memory");
+        return RV_ENOMEM;
+    }
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->changed, NULL);
+    s->methods = cfg->methods;
+    s->user = cfg->user;
+
+    grpc_init();
+    grpc_arg args[1] = {
+        {.type = GRPC_ARG_INTEGER, .key = GRPC_ARG_ALLOW_REUSEPORT, .value.integer = 0},
+    };
+    grpc_channel_args chargs = {.num_args = 1, .args = args};
+    s->server = grpc_server_create(&chargs, NULL);
+    s->cq = grpc_completion_queue_create_for_next(NULL);
+    grpc_server_register_completion_queue(s->server, s->cq, NULL);
+    int rc = rpc_server_bind(s, cfg, err, errlen);
+    if (rc != RV_OK) {
+        rpc_server_abort(s);
+        goto fail;
+    }
+    s->pool = work_pool_create(cfg->max_workers, rpc_server_work, s);
+    if (!s->pool) {
+        snprintf(err, errlen, "control: cannot start worker threads");
+        rpc_server_abort(s);
+        rc = RV_ENOMEM;
+        goto fail;
+    }
+    grpc_server_start(s->server);
+    pthread_mutex_lock(&s->lock);
+    rpc_server_request_next(s);
+    pthread_mutex_unlock(&s->lock);
+
+    sigset_t all;
+    sigset_t old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int prc = pthread_create(&s->cq_thread, NULL, rpc_server_cq_main, s);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (prc != 0) {
+        /* Nothing polls the queue: stop synchronously on this thread. */
+        snprintf(err, errlen, "control: cannot start the completion-queue thread");
+        rpc_server_stop(s, 0);
+        return RV_ENOMEM;
+    }
+    s->cq_thread_started = 1;
+    *out = s;
+    return RV_OK;
+
+fail:
+    grpc_shutdown();
+    pthread_cond_destroy(&s->changed);
+    pthread_mutex_destroy(&s->lock);
+    free(s);
+    return rc;
+}
+
+int rpc_server_bound_port(const rpc_server *s, size_t i)
+{
+    return (s && i < s->port_count) ? s->ports[i] : 0;
+}
+
+void rpc_server_stop(rpc_server *s, int grace_ms)
+{
+    if (!s)
+        return;
+    pthread_mutex_lock(&s->lock);
+    s->stopping = 1;
+    grpc_server_shutdown_and_notify(s->server, s->cq, &s->shutdown_tag);
+    if (grace_ms > 0) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += grace_ms / 1000;
+        until.tv_nsec += (long)(grace_ms % 1000) * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        rpc_server_wait_shutdown(s, &until);
+    }
+    pthread_mutex_unlock(&s->lock);
+
+    grpc_server_cancel_all_calls(s->server);
+
+    /* Queued calls get UNAVAILABLE; running handlers finish their engine
+     * call (it cannot be interrupted) and reply into the cancelled call. */
+    pthread_mutex_lock(&s->lock);
+    work_pool *pool = s->pool;
+    s->pool = NULL;
+    pthread_mutex_unlock(&s->lock);
+    work_pool_destroy(pool);
+
+    if (s->cq_thread_started) {
+        pthread_mutex_lock(&s->lock);
+        rpc_server_wait_shutdown(s, NULL);
+        pthread_mutex_unlock(&s->lock);
+        grpc_completion_queue_shutdown(s->cq);
+        pthread_join(s->cq_thread, NULL);
+    } else {
+        for (;;) {
+            grpc_event ev = grpc_completion_queue_next(s->cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+            if (ev.type == GRPC_OP_COMPLETE && ev.tag == &s->shutdown_tag)
+                break;
+            if (ev.type == GRPC_OP_COMPLETE)
+                rpc_server_event(s, ev.tag, ev.success);
+        }
+        grpc_completion_queue_shutdown(s->cq);
+        for (;;) {
+            grpc_event ev = grpc_completion_queue_next(s->cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+            if (ev.type == GRPC_QUEUE_SHUTDOWN)
+                break;
+            if (ev.type == GRPC_OP_COMPLETE)
+                rpc_server_event(s, ev.tag, ev.success);
+        }
+    }
+    grpc_server_destroy(s->server);
+    grpc_completion_queue_destroy(s->cq);
+    grpc_shutdown();
+    pthread_cond_destroy(&s->changed);
+    pthread_mutex_destroy(&s->lock);
+    free(s);
+}

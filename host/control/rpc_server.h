@@ -1,0 +1,77 @@
+/**
+ * @file host/control/rpc_server.h
+ * @short A generic unary gRPC server on the gRPC C core and protobuf-c: a
+ *        method table {path, request, response, handler}, one completion
+ *        queue thread, handlers on a keyed worker pool.
+ *
+ * The server owns the grpc_server, its completion queue and thread, the
+ * worker pool and every call's state. A handler sees an unpacked request and
+ * fills a zeroed, initialised response; packing, statuses and cleanup are
+ * done here. Unknown method: UNIMPLEMENTED. Missing or malformed payload:
+ * INVALID_ARGUMENT. Calls whose `serialise_by` int32 field (a channel id)
+ * is equal run one at a time in arrival order; others run in parallel.
+ *
+ * The caller must have blocked SIGTERM/SIGINT (pthread_sigmask) before the
+ * first rpc_server_start, so gRPC's own threads inherit the mask.
+ */
+#ifndef RV_CONTROL_RPC_SERVER_H
+#define RV_CONTROL_RPC_SERVER_H
+
+#include <stddef.h>
+
+#include <grpc/status.h>
+#include <protobuf-c/protobuf-c.h>
+
+typedef struct rpc_server rpc_server;
+
+/** Per-call allocations for a handler's response; freed after packing. */
+typedef struct rpc_reply rpc_reply;
+
+/** Zeroed memory owned by the call (NULL when out of memory). Thread: the
+ *  handler's. */
+void *rpc_reply_alloc(rpc_reply *r, size_t bytes);
+/** A copy of @p s (borrowed) owned by the call; "" on failure, never NULL. */
+char *rpc_reply_strdup(rpc_reply *r, const char *s);
+/** A new message of type @p desc, initialised, owned by the call; NULL when
+ *  out of memory. */
+ProtobufCMessage *rpc_reply_message(rpc_reply *r, const ProtobufCMessageDescriptor *desc);
+/** Status details for a non-OK status (copied). */
+void rpc_reply_set_detail(rpc_reply *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/** Runs on a worker thread. @p user is the server's user pointer; @p request
+ *  is borrowed for the call; @p response is zeroed and initialised, owned by
+ *  the server; nested messages and strings come from @p reply. Returns the
+ *  gRPC status (GRPC_STATUS_OK sends @p response). */
+typedef grpc_status_code (*rpc_handler_fn)(void *user, const ProtobufCMessage *request,
+                                           ProtobufCMessage *response, rpc_reply *reply);
+
+typedef struct rpc_method {
+    const char *path;                             /**< "/pkg.Service/Method" */
+    const ProtobufCMessageDescriptor *request;
+    const ProtobufCMessageDescriptor *response;
+    rpc_handler_fn handler;
+    const char *serialise_by;                     /**< int32 request field, or NULL */
+} rpc_method;
+
+typedef struct rpc_server_config {
+    char *const *listen;         /**< "unix:PATH" or "HOST:PORT"; borrowed */
+    size_t listen_count;
+    const rpc_method *methods;   /**< ends with a {.path = NULL} sentinel; borrowed, must outlive the server */
+    void *user;                  /**< passed to handlers; borrowed */
+    size_t max_workers;          /**< handler threads at most (>= 1) */
+} rpc_server_config;
+
+/** Bind every address and start serving, or bind nothing and fail with a
+ *  message naming the address. RV_OK, RV_EINVAL or RV_EIO. Thread: any. */
+int rpc_server_start(const rpc_server_config *cfg, rpc_server **out, char *err, size_t errlen);
+
+/** The TCP port bound for listen[@p i] (useful with port 0); 0 for Unix
+ *  sockets or an out-of-range index. */
+int rpc_server_bound_port(const rpc_server *s, size_t i);
+
+/** Stop accepting, let in-flight calls finish for up to @p grace_ms, cancel
+ *  the rest, join every thread, free everything. Calls queued behind a busy
+ *  channel get UNAVAILABLE. Thread: any but a handler. NULL is a no-op. */
+void rpc_server_stop(rpc_server *s, int grace_ms);
+
+#endif

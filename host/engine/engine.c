@@ -1,0 +1,431 @@
+/**
+ * @file host/engine/engine.c
+ * @short The engine: a slot per channel id, each with its own lock, and the
+ *        control API on top (start, update, stop, status).
+ *
+ * Slots are created on first use and live as long as the engine, so a slot
+ * pointer taken under the engine lock stays valid after it is released. Every
+ * call validates its request before it touches a running channel.
+ */
+#include "engine/engine.h"
+
+#include <inttypes.h>
+#include <stdatomic.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "channel/channel.h"
+#include "core/log.h"
+#include "plan/plan.h"
+
+typedef struct channel_slot {
+    int32_t id;
+    pthread_mutex_t lock;   /**< held for the whole of one control call */
+    channel *ch;            /**< NULL when stopped */
+} channel_slot;
+
+struct engine {
+    const config *cfg;
+    const module_registry *reg;
+    master_clock *clock;
+    pthread_mutex_t lock;   /**< guards the slot array only */
+    channel_slot **slots;
+    size_t slot_count;
+    size_t slot_capacity;
+    atomic_llong stop_utc_ms;
+};
+
+const char *channel_state_name(channel_state s)
+{
+    switch (s) {
+    case CHANNEL_STOPPED: return "stopped";
+    case CHANNEL_BUFFERING: return "buffering";
+    case CHANNEL_READY: return "ready";
+    case CHANNEL_ERROR: return "error";
+    }
+    return "unknown";
+}
+
+engine *engine_create(const config *cfg, const module_registry *reg, master_clock *clock)
+{
+    engine *e = calloc(1, sizeof(*e));
+    if (!e)
+        return NULL;
+    e->cfg = cfg;
+    e->reg = reg;
+    e->clock = clock;
+    pthread_mutex_init(&e->lock, NULL);
+    atomic_store(&e->stop_utc_ms, INT64_MAX);
+    return e;
+}
+
+void engine_destroy(engine *e)
+{
+    if (!e)
+        return;
+    engine_stop_all(e);
+    for (size_t i = 0; i < e->slot_count; i++) {
+        pthread_mutex_destroy(&e->slots[i]->lock);
+        free(e->slots[i]);
+    }
+    free(e->slots);
+    pthread_mutex_destroy(&e->lock);
+    free(e);
+}
+
+/** The slot for @p id, created on first use; NULL when out of memory. */
+static channel_slot *engine_slot(engine *e, int32_t id, int create)
+{
+    channel_slot *found = NULL;
+    pthread_mutex_lock(&e->lock);
+    for (size_t i = 0; i < e->slot_count && !found; i++)
+        if (e->slots[i]->id == id)
+            found = e->slots[i];
+    if (!found && create) {
+        if (e->slot_count == e->slot_capacity) {
+            size_t cap = e->slot_capacity ? e->slot_capacity * 2 : 8;
+            channel_slot **grown = realloc(e->slots, cap * sizeof(*grown));
+            if (grown) {
+                e->slots = grown;
+                e->slot_capacity = cap;
+            }
+        }
+        if (e->slot_count < e->slot_capacity && (found = calloc(1, sizeof(*found)))) {
+            found->id = id;
+            pthread_mutex_init(&found->lock, NULL);
+            e->slots[e->slot_count++] = found;
+        }
+    }
+    pthread_mutex_unlock(&e->lock);
+    return found;
+}
+
+/** Every asset of @p p must be served by a producer bound to @p ch. */
+static int engine_check_plan_producers(const config_channel *ch, const plan *p, char *msg,
+                                       size_t msglen)
+{
+    for (size_t b = 0; b < p->block_count; b++) {
+        const plan_block *blk = &p->blocks[b];
+        for (size_t s = 0; s < blk->segment_count; s++) {
+            const plan_segment *seg = &blk->segments[s];
+            if (seg->type == RV_SEGMENT_PAD)
+                continue;
+            int served = ch->slate.mod && loaded_module_serves(ch->slate.mod, seg->asset_uri);
+            for (size_t i = 0; i < ch->producer_count && !served; i++)
+                served = loaded_module_serves(ch->producers[i].mod, seg->asset_uri);
+            if (!served) {
+                snprintf(msg, msglen,
+                         "plan '%s': block '%s' (#%zu) segment %zu: no producer bound to channel "
+                         "%d serves '%s'",
+                         p->handle, blk->id, b, s, ch->id, seg->asset_uri);
+                return RV_EINVAL;
+            }
+        }
+    }
+    return RV_OK;
+}
+
+static plan *engine_load_plan(engine *e, const config_channel *cc, const char *handle, char *msg,
+                              size_t msglen, int *rc)
+{
+    char err[512];
+    if (!plan_handle_valid(handle, err, sizeof(err))) {
+        snprintf(msg, msglen, "invalid plan handle: %s", err);
+        *rc = RV_EINVAL;
+        return NULL;
+    }
+    plan *p = plan_load(e->cfg->plans_dir, handle, err, sizeof(err));
+    if (!p) {
+        snprintf(msg, msglen, "%s", err);
+        *rc = RV_EINVAL;
+        return NULL;
+    }
+    *rc = engine_check_plan_producers(cc, p, msg, msglen);
+    if (*rc != RV_OK) {
+        plan_unref(p);
+        return NULL;
+    }
+    return p;
+}
+
+/** The configured channel for @p id, or one made from channel_defaults. */
+static config_channel *engine_channel_config(engine *e, int32_t id, char *msg, size_t msglen)
+{
+    const config_channel *cc = config_find_channel(e->cfg, id);
+    if (cc)
+        return config_channel_clone(cc);
+    if (!e->cfg->defaults) {
+        snprintf(msg, msglen,
+                 "channel %d is not in the config and the config has no channel_defaults", id);
+        return NULL;
+    }
+    config_channel *made = config_channel_clone(e->cfg->defaults);
+    if (!made)
+        return NULL;
+    made->id = id;
+    free(made->name);
+    made->name = malloc(32);
+    if (made->name)
+        snprintf(made->name, 32, "Channel %d", id);
+    return made;
+}
+
+/** Bind the channel's mpegts-tcp listen sink to @p port, adding one with
+ *  default options when the channel has none. */
+static int engine_apply_port(engine *e, config_channel *cc, int32_t port, char *msg,
+                             size_t msglen)
+{
+    char err[256];
+    raw_option value = {.key = "port", .type = RAW_INT, .i = port};
+    for (size_t i = 0; i < cc->sink_count; i++) {
+        config_binding *b = &cc->sinks[i];
+        if (strcmp(b->module, "mpegts-tcp") != 0)
+            continue;
+        const char *mode = options_get_string(b->options, "mode");
+        if (mode && strcmp(mode, "listen") != 0)
+            continue;
+        if (options_override(b->options, &value, err, sizeof(err)) != RV_OK) {
+            snprintf(msg, msglen, "port %d: %s", port, err);
+            return RV_EINVAL;
+        }
+        return RV_OK;
+    }
+    const loaded_module *m = registry_find(e->reg, "mpegts-tcp");
+    if (!m || m->kind != RV_KIND_SINK) {
+        snprintf(msg, msglen, "port %d requested but the mpegts-tcp sink module is not loaded",
+                 port);
+        return RV_ENOTSUP;
+    }
+    config_binding *grown = realloc(cc->sinks, (cc->sink_count + 1) * sizeof(*grown));
+    if (!grown)
+        return RV_ENOMEM;
+    cc->sinks = grown;
+    config_binding *b = &cc->sinks[cc->sink_count];
+    memset(b, 0, sizeof(*b));
+    b->module = strdup("mpegts-tcp");
+    b->mod = m;
+    if (!b->module || options_defaults(m->info->options, &b->options, err, sizeof(err)) != RV_OK ||
+        options_override(b->options, &value, err, sizeof(err)) != RV_OK) {
+        config_binding_clear(b);
+        snprintf(msg, msglen, "port %d: %s", port, err);
+        return RV_EINVAL;
+    }
+    cc->sink_count++;
+    return RV_OK;
+}
+
+int engine_start_channel(engine *e, const engine_start_request *req, char *msg, size_t msglen)
+{
+    int rc;
+    if (req->channel_id <= 0) {
+        snprintf(msg, msglen, "channel_id must be > 0 (got %d)", req->channel_id);
+        return RV_EINVAL;
+    }
+    channel_slot *slot = engine_slot(e, req->channel_id, 1);
+    if (!slot) {
+        snprintf(msg, msglen, "out of memory");
+        return RV_ENOMEM;
+    }
+    pthread_mutex_lock(&slot->lock);
+    if (slot->ch) {
+        const char *on_air = channel_plan_handle(slot->ch);
+        if (strcmp(on_air, req->plan_handle) == 0) {
+            snprintf(msg, msglen, "channel %d is already running plan '%s'", req->channel_id,
+                     on_air);
+            rc = RV_OK;
+        } else {
+            snprintf(msg, msglen,
+                     "channel %d is running plan '%s'; use UpdatePlan to change its plan",
+                     req->channel_id, on_air);
+            rc = RV_EBUSY;
+        }
+        pthread_mutex_unlock(&slot->lock);
+        return rc;
+    }
+    config_channel *cc = engine_channel_config(e, req->channel_id, msg, msglen);
+    if (!cc) {
+        pthread_mutex_unlock(&slot->lock);
+        return RV_EINVAL;
+    }
+    rc = req->port > 0 ? engine_apply_port(e, cc, req->port, msg, msglen) : RV_OK;
+    plan *p = rc == RV_OK ? engine_load_plan(e, cc, req->plan_handle, msg, msglen, &rc) : NULL;
+    if (p) {
+        char err[512];
+        channel_params params = {
+            .cfg = cc,
+            .format = req->format ? *req->format : cc->format,
+            .plan = p,
+            .clock = e->clock,
+            .stop_utc_ms = atomic_load(&e->stop_utc_ms),
+        };
+        rc = channel_start(&params, &slot->ch, err, sizeof(err));
+        if (rc == RV_OK)
+            snprintf(msg, msglen, "channel %d started on plan '%s'", req->channel_id,
+                     req->plan_handle);
+        else
+            snprintf(msg, msglen, "channel %d could not start: %s", req->channel_id, err);
+    }
+    config_channel_free(cc);
+    pthread_mutex_unlock(&slot->lock);
+    if (rc != RV_OK)
+        log_write(RV_LOG_WARN, req->channel_id, NULL, "StartChannel refused: %s", msg);
+    return rc;
+}
+
+int engine_update_plan(engine *e, int32_t channel_id, const char *plan_handle, char *msg,
+                       size_t msglen)
+{
+    int rc = RV_OK;
+    if (channel_id <= 0) {
+        snprintf(msg, msglen, "channel_id must be > 0 (got %d)", channel_id);
+        return RV_EINVAL;
+    }
+    channel_slot *slot = engine_slot(e, channel_id, 0);
+    if (slot)
+        pthread_mutex_lock(&slot->lock);
+    if (!slot || !slot->ch) {
+        snprintf(msg, msglen, "channel %d is not running; use StartChannel", channel_id);
+        if (slot)
+            pthread_mutex_unlock(&slot->lock);
+        return RV_ESTATE;
+    }
+    if (strcmp(channel_plan_handle(slot->ch), plan_handle) == 0) {
+        snprintf(msg, msglen, "channel %d is already on plan '%s'", channel_id, plan_handle);
+        pthread_mutex_unlock(&slot->lock);
+        return RV_OK;
+    }
+    config_channel *cc = engine_channel_config(e, channel_id, msg, msglen);
+    plan *p = cc ? engine_load_plan(e, cc, plan_handle, msg, msglen, &rc) : NULL;
+    if (p) {
+        channel_update_plan(slot->ch, p);
+        snprintf(msg, msglen, "channel %d: plan '%s' takes effect at the next tick", channel_id,
+                 plan_handle);
+    } else if (!cc) {
+        rc = RV_EINVAL;
+    }
+    config_channel_free(cc);
+    pthread_mutex_unlock(&slot->lock);
+    return rc;
+}
+
+int engine_stop_channel(engine *e, int32_t channel_id, char *msg, size_t msglen)
+{
+    if (channel_id <= 0) {
+        snprintf(msg, msglen, "channel_id must be > 0 (got %d)", channel_id);
+        return RV_EINVAL;
+    }
+    channel_slot *slot = engine_slot(e, channel_id, 0);
+    if (slot)
+        pthread_mutex_lock(&slot->lock);
+    if (!slot || !slot->ch) {
+        snprintf(msg, msglen, "channel %d was not running", channel_id);
+        if (slot)
+            pthread_mutex_unlock(&slot->lock);
+        return RV_OK;
+    }
+    channel_stop(slot->ch);
+    slot->ch = NULL;
+    snprintf(msg, msglen, "channel %d stopped", channel_id);
+    pthread_mutex_unlock(&slot->lock);
+    return RV_OK;
+}
+
+/** A snapshot of the slot pointers (slots live as long as the engine). */
+static channel_slot **engine_slots_snapshot(engine *e, size_t *count)
+{
+    pthread_mutex_lock(&e->lock);
+    channel_slot **copy = malloc((e->slot_count ? e->slot_count : 1) * sizeof(*copy));
+    *count = 0;
+    if (copy) {
+        memcpy(copy, e->slots, e->slot_count * sizeof(*copy));
+        *count = e->slot_count;
+    }
+    pthread_mutex_unlock(&e->lock);
+    return copy;
+}
+
+void engine_stop_all(engine *e)
+{
+    size_t n;
+    channel_slot **slots = engine_slots_snapshot(e, &n);
+    for (size_t i = 0; slots && i < n; i++) {
+        pthread_mutex_lock(&slots[i]->lock);
+        channel_stop(slots[i]->ch);
+        slots[i]->ch = NULL;
+        pthread_mutex_unlock(&slots[i]->lock);
+    }
+    free(slots);
+}
+
+int engine_channel_status(engine *e, int32_t channel_id, channel_status *out)
+{
+    channel_slot *slot = engine_slot(e, channel_id, 0);
+    int rc = RV_ENOENT;
+    if (!slot)
+        return rc;
+    pthread_mutex_lock(&slot->lock);
+    if (slot->ch) {
+        channel_status_get(slot->ch, out);
+        rc = RV_OK;
+    }
+    pthread_mutex_unlock(&slot->lock);
+    return rc;
+}
+
+int engine_list_channels(engine *e, channel_status **out, size_t *count)
+{
+    size_t n;
+    channel_slot **slots = engine_slots_snapshot(e, &n);
+    *out = NULL;
+    *count = 0;
+    if (!slots)
+        return RV_ENOMEM;
+    channel_status *list = calloc(n ? n : 1, sizeof(*list));
+    if (!list) {
+        free(slots);
+        return RV_ENOMEM;
+    }
+    size_t filled = 0;
+    for (size_t i = 0; i < n; i++) {
+        pthread_mutex_lock(&slots[i]->lock);
+        if (slots[i]->ch)
+            channel_status_get(slots[i]->ch, &list[filled++]);
+        pthread_mutex_unlock(&slots[i]->lock);
+    }
+    free(slots);
+    *out = list;
+    *count = filled;
+    return RV_OK;
+}
+
+void engine_run_until(engine *e, int64_t stop_utc_ms)
+{
+    atomic_store(&e->stop_utc_ms, stop_utc_ms);
+    size_t n;
+    channel_slot **slots = engine_slots_snapshot(e, &n);
+    for (size_t i = 0; slots && i < n; i++) {
+        pthread_mutex_lock(&slots[i]->lock);
+        if (slots[i]->ch)
+            channel_set_stop_utc_ms(slots[i]->ch, stop_utc_ms);
+        pthread_mutex_unlock(&slots[i]->lock);
+    }
+    int any = 0;
+    for (size_t i = 0; slots && i < n; i++) {
+        for (;;) {
+            pthread_mutex_lock(&slots[i]->lock);
+            int running = slots[i]->ch && !channel_finished(slots[i]->ch);
+            any |= slots[i]->ch != NULL;
+            pthread_mutex_unlock(&slots[i]->lock);
+            if (!running)
+                break;
+            struct timespec ts = {0, 10 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+        }
+    }
+    free(slots);
+    if (!any)
+        clock_sleep_until(e->clock, stop_utc_ms * 1000000);
+}

@@ -1,0 +1,211 @@
+/**
+ * @file host/main.c
+ * @short retrovue_playout: load the config and the modules, start the
+ *        autostart channels and the control plane, run until told to stop.
+ *
+ * Signals are blocked in every thread and taken here with sigtimedwait:
+ * SIGTERM/SIGINT stop every channel cleanly and exit 0; SIGUSR1 cycles the log
+ * level; SIGHUP is logged (live reload arrives with the telemetry work).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <retrovue/version.h>
+
+#include "cli.h"
+#include "config/config.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "engine/engine.h"
+#include "loader/loader.h"
+#include "plan/plan.h"
+#ifdef RV_HAVE_CONTROL
+#include "control/control_server.h"
+#endif
+
+/** What a --run-for run shares with main. */
+typedef struct run_for_job {
+    engine *e;
+    int64_t stop_utc_ms;
+    atomic_int done;
+} run_for_job;
+
+static void *run_for_main(void *arg)
+{
+    run_for_job *job = arg;
+    engine_run_until(job->e, job->stop_utc_ms);
+    atomic_store(&job->done, 1);
+    return NULL;
+}
+
+static void block_signals(sigset_t *set)
+{
+    sigemptyset(set);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGTERM);
+    sigaddset(set, SIGHUP);
+    sigaddset(set, SIGUSR1);
+    pthread_sigmask(SIG_BLOCK, set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+/** Every autostart plan must load: --check-config refuses a config whose
+ *  demo could not start. */
+static int check_autostart_plans(const config *cfg)
+{
+    int failures = 0;
+    for (size_t i = 0; i < cfg->channel_count; i++) {
+        const config_channel *ch = &cfg->channels[i];
+        if (!ch->autostart_plan)
+            continue;
+        char err[512];
+        plan *p = plan_load(cfg->plans_dir, ch->autostart_plan, err, sizeof(err));
+        if (!p) {
+            fprintf(stderr, "%s:%d: channels: channel %d: autostart_plan: %s\n", cfg->path,
+                    ch->line, ch->id, err);
+            failures++;
+        }
+        plan_unref(p);
+    }
+    return failures;
+}
+
+static void autostart_channels(engine *e, const config *cfg)
+{
+    for (size_t i = 0; i < cfg->channel_count; i++) {
+        const config_channel *ch = &cfg->channels[i];
+        if (!ch->autostart_plan)
+            continue;
+        char msg[1024];
+        engine_start_request req = {.channel_id = ch->id, .plan_handle = ch->autostart_plan};
+        int rc = engine_start_channel(e, &req, msg, sizeof(msg));
+        if (rc != RV_OK)
+            log_write(RV_LOG_ERROR, ch->id, NULL, "autostart failed: %s", msg);
+    }
+}
+
+/** Wait for a stop signal, or for the --run-for job to finish. */
+static void wait_for_stop(const sigset_t *set, run_for_job *job)
+{
+    for (;;) {
+        if (job && atomic_load(&job->done))
+            return;
+        struct timespec timeout = {0, 100 * 1000 * 1000};
+        int sig = sigtimedwait(set, NULL, &timeout);
+        if (sig == SIGINT || sig == SIGTERM) {
+            log_info("signal %s: stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
+            return;
+        }
+        if (sig == SIGUSR1)
+            log_write(RV_LOG_ERROR, -1, NULL, "log level now %s",
+                      log_level_name(log_cycle_level()));
+        else if (sig == SIGHUP)
+            log_warn("SIGHUP: live config reload is not supported by this build");
+    }
+}
+
+static int run(const cli_options *opt, const sigset_t *set)
+{
+    char err[1024];
+    config *cfg = NULL;
+    module_registry *reg = NULL;
+    master_clock *clock = NULL;
+    engine *e = NULL;
+    int status = 1;
+
+    if (config_load(opt->config_path, &cfg, err, sizeof(err)) != RV_OK) {
+        fprintf(stderr, "%s\n", err);
+        return 1;
+    }
+    log_set_level(opt->has_log_level ? opt->log_level : cfg->log_level);
+    reg = registry_create();
+    if (!reg || registry_scan_dir(reg, cfg->module_dir) < 0) {
+        fprintf(stderr, "%s: module_dir: cannot read '%s'\n", cfg->path, cfg->module_dir);
+        goto out;
+    }
+    if (opt->list_modules) {
+        cli_list_modules(stdout, reg);
+        status = 0;
+        goto out;
+    }
+    if (config_bind(cfg, reg, err, sizeof(err)) != RV_OK) {
+        fprintf(stderr, "%s\n", err);
+        goto out;
+    }
+    if (opt->check_config) {
+        status = check_autostart_plans(cfg) == 0 ? 0 : 1;
+        if (status == 0)
+            fprintf(stderr, "%s: OK (%zu channels, %zu modules)\n", cfg->path, cfg->channel_count,
+                    registry_count(reg));
+        goto out;
+    }
+    if (opt->clock == CLI_CLOCK_VIRTUAL) {
+        int64_t start_ms = opt->has_start_utc_ms ? opt->start_utc_ms : (int64_t)time(NULL) * 1000;
+        clock = clock_create_virtual(start_ms * 1000000);
+    } else {
+        clock = clock_create_real();
+    }
+    e = clock ? engine_create(cfg, reg, clock) : NULL;
+    if (!e) {
+        fprintf(stderr, "out of memory\n");
+        goto out;
+    }
+#ifdef RV_HAVE_CONTROL
+    control_server *control = NULL;
+    if (cfg->control_listen_count > 0 &&
+        control_server_start(cfg->control_listen, cfg->control_listen_count, e, &control, err,
+                             sizeof(err)) != RV_OK) {
+        fprintf(stderr, "%s: control_listen: %s\n", cfg->path, err);
+        goto out;
+    }
+#endif
+    int64_t start_utc_ms = clock_now_utc_ns(clock) / 1000000;
+    autostart_channels(e, cfg);
+    run_for_job job = {.e = e, .stop_utc_ms = start_utc_ms + opt->run_for_ms};
+    pthread_t run_thread;
+    int have_job = opt->run_for_ms >= 0 && pthread_create(&run_thread, NULL, run_for_main, &job) == 0;
+    wait_for_stop(set, have_job ? &job : NULL);
+#ifdef RV_HAVE_CONTROL
+    if (control)
+        control_server_stop(control, 1000);
+#endif
+    engine_stop_all(e);
+    if (have_job)
+        pthread_join(run_thread, NULL);
+    status = 0;
+out:
+    engine_destroy(e);
+    clock_destroy(clock);
+    registry_destroy(reg);
+    config_free(cfg);
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    cli_options opt;
+    char err[512];
+    if (cli_parse(argc, argv, &opt, err, sizeof(err)) != RV_OK) {
+        fprintf(stderr, "retrovue_playout: %s (see --help)\n", err);
+        return 2;
+    }
+    if (opt.help) {
+        cli_print_help(stdout);
+        return 0;
+    }
+    if (opt.version) {
+        printf("retrovue_playout %s (module ABI %d.%d)\n", RV_VERSION_STRING, RV_ABI_MAJOR,
+               RV_ABI_MINOR);
+        return 0;
+    }
+    sigset_t set;
+    block_signals(&set);
+    return run(&opt, &set);
+}

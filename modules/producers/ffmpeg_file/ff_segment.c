@@ -1,0 +1,440 @@
+/**
+ * @file ff_segment.c
+ * @short ff_segment: open/seek/prime and the per-tick read loop. See
+ *        ff_segment.h.
+ */
+#include "ff_segment.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libavutil/frame.h>
+
+#include "ff_audio.h"
+#include "ff_source.h"
+
+/** Decode errors closer together than this (source time) are one burst. */
+#define FF_BURST_GAP_NS 1000000000LL
+/** An asset ending this much before its declared length is truncated. */
+#define FF_TRUNCATION_NS 1000000000LL
+/** Longer than any audio packet (AAC 21 ms, AC-3 32 ms, PCM blocks). */
+#define FF_AUDIO_PREROLL_NS 100000000LL
+
+struct ff_segment {
+    const ff_params *params;       /**< borrowed from the instance */
+    rv_segment_request req;        /**< copy; its strings are borrowed */
+    char *path;                    /**< owned file system path */
+    ff_source *src;                /**< owned */
+    ff_video *video;               /**< owned; NULL for an audio-only asset */
+    ff_audio *audio;               /**< owned; NULL when the asset has no audio */
+
+    AVFrame *pending;              /**< owned: next decoded picture, not yet due */
+    int have_pending;
+    int64_t pending_ns;
+    AVFrame *candidate;            /**< owned: newest due picture, not yet drawn */
+    int have_candidate;
+    int64_t candidate_ns;
+    int64_t candidate_dur_ns;
+    rv_video_frame *shown;         /**< one reference: the picture on air */
+    int64_t shown_ns;
+    int64_t end_ns;                /**< end of the last due picture */
+    int video_eof;
+    int64_t slack_ns;
+    int64_t frame_dur_ns;
+
+    rv_video_frame *card;          /**< one reference: audio-only picture */
+    int64_t delivered;
+    int failed;                    /**< sticky error, reported once */
+    int ended_reported;
+
+    int64_t burst_errors;          /**< decode errors in the current burst */
+    int64_t burst_first_ns;
+    int64_t burst_last_ns;
+};
+
+/* ---- events ---- */
+
+static void ff_segment_event(ff_segment *seg, rv_event_type type, int code, const char *reason)
+{
+    const rv_host_api *host = seg->params->host;
+    host->event(seg->params->ctx, type, code, seg->req.asset_uri, "%s", reason);
+}
+
+static int ff_segment_fail(ff_segment *seg, int code, const char *what)
+{
+    char reason[320];
+    if (code == RV_ETIMEDOUT)
+        snprintf(reason, sizeof(reason), "timed out after %lld ms while %s",
+                 (long long)seg->params->io_timeout_ms, what);
+    else
+        snprintf(reason, sizeof(reason), "%s while %s", rv_strerror(code), what);
+    if (!seg->failed)
+        ff_segment_event(seg, RV_EVENT_ASSET_ERROR, code, reason);
+    seg->failed = code;
+    return code;
+}
+
+/** Account the decode errors the source counted since the last look, at
+ *  source position @p pos_ns; one warning per burst when it ends. */
+static void ff_segment_errors(ff_segment *seg, int64_t pos_ns, int closing)
+{
+    int64_t n = ff_source_take_decode_errors(seg->src);
+    if (n > 0) {
+        if (seg->burst_errors == 0)
+            seg->burst_first_ns = pos_ns;
+        seg->burst_errors += n;
+        seg->burst_last_ns = pos_ns;
+    }
+    if (seg->burst_errors == 0)
+        return;
+    if (!closing && pos_ns - seg->burst_last_ns <= FF_BURST_GAP_NS)
+        return;
+    char reason[256];
+    snprintf(reason, sizeof(reason),
+             "corrupt data: skipped %lld undecodable packets between %lld and %lld ms",
+             (long long)seg->burst_errors, (long long)(seg->burst_first_ns / 1000000),
+             (long long)(seg->burst_last_ns / 1000000));
+    ff_segment_event(seg, RV_EVENT_WARNING, RV_EFORMAT, reason);
+    seg->burst_errors = 0;
+}
+
+/* ---- URI ---- */
+
+static int ff_hex(int c)
+{
+    return isdigit(c) ? c - '0' : tolower(c) - 'a' + 10;
+}
+
+/** "file:///a%20b" -> "/a b", "file:/a" -> "/a", "/a" -> "/a". Owned result. */
+static char *ff_uri_to_path(const char *uri)
+{
+    int decode = 0;
+    if (strncmp(uri, "file://", 7) == 0) {
+        uri += 7;
+        if (strncmp(uri, "localhost/", 10) == 0)
+            uri += 9;
+        decode = 1;
+    } else if (strncmp(uri, "file:", 5) == 0) {
+        uri += 5;
+    }
+    char *path = malloc(strlen(uri) + 1);
+    if (!path)
+        return NULL;
+    char *o = path;
+    for (const char *p = uri; *p; p++) {
+        if (decode && p[0] == '%' && isxdigit((unsigned char)p[1]) && isxdigit((unsigned char)p[2])) {
+            *o++ = (char)(ff_hex((unsigned char)p[1]) * 16 + ff_hex((unsigned char)p[2]));
+            p += 2;
+        } else {
+            *o++ = *p;
+        }
+    }
+    *o = '\0';
+    return path;
+}
+
+/* ---- video cadence ---- */
+
+static int64_t ff_segment_position(const ff_segment *seg, int64_t k)
+{
+    return rv_segment_position_ns(&seg->req, seg->params->format.frame_rate, k);
+}
+
+static void ff_segment_drop_pictures(ff_segment *seg)
+{
+    av_frame_unref(seg->pending);
+    av_frame_unref(seg->candidate);
+    seg->have_pending = 0;
+    seg->have_candidate = 0;
+    seg->video_eof = 0;
+}
+
+/** Decode the next picture into `pending`. RV_OK, RV_EOF or an error. */
+static int ff_segment_decode(ff_segment *seg)
+{
+    int64_t last_ns = seg->have_candidate ? seg->candidate_ns : seg->shown_ns;
+    int r = ff_video_next(seg->video, seg->src, seg->pending);
+    if (r == RV_EOF) {
+        seg->video_eof = 1;
+        return RV_EOF;
+    }
+    if (r < 0)
+        return r;
+    seg->have_pending = 1;
+    if (seg->pending->pts != AV_NOPTS_VALUE)
+        seg->pending_ns = ff_source_video_ns(seg->src, seg->pending->pts);
+    else
+        seg->pending_ns = last_ns + seg->frame_dur_ns;
+    ff_segment_errors(seg, seg->pending_ns, 0);
+    return RV_OK;
+}
+
+/** Promote every decoded picture due at @p t_ns (the newest wins), then draw
+ *  it into a fresh host picture. Pictures passed over are never drawn. */
+static int ff_segment_advance(ff_segment *seg, int64_t t_ns)
+{
+    for (;;) {
+        if (!seg->have_pending) {
+            if (seg->video_eof)
+                break;
+            int r = ff_segment_decode(seg);
+            if (r == RV_EOF)
+                break;
+            if (r < 0)
+                return r;
+        }
+        int first = !seg->shown && !seg->have_candidate;
+        if (!first && seg->pending_ns > t_ns + seg->slack_ns)
+            break;
+        av_frame_unref(seg->candidate);
+        av_frame_move_ref(seg->candidate, seg->pending);
+        seg->have_pending = 0;
+        seg->have_candidate = 1;
+        seg->candidate_ns = seg->pending_ns;
+        int64_t dur = seg->candidate->pkt_duration;
+        const AVStream *st = ff_source_video_stream(seg->src);
+        seg->candidate_dur_ns = dur > 0 ? av_rescale_q(dur, st->time_base, (AVRational){1, 1000000000})
+                                        : seg->frame_dur_ns;
+    }
+    if (!seg->have_candidate)
+        return RV_OK;
+    const rv_host_api *host = seg->params->host;
+    rv_video_frame *pic = host->video_alloc(seg->params->ctx);
+    if (!pic)
+        return RV_ENOMEM;
+    int r = ff_video_draw(seg->video, seg->candidate, pic);
+    if (r < 0) {
+        host->video_release(pic);
+        return r;
+    }
+    host->video_release(seg->shown);
+    seg->shown = pic;
+    seg->shown_ns = seg->candidate_ns;
+    seg->end_ns = seg->candidate_ns + seg->candidate_dur_ns;
+    seg->have_candidate = 0;
+    av_frame_unref(seg->candidate);
+    return RV_OK;
+}
+
+/* ---- open ---- */
+
+/** Seek to the keyframe before @p t0_ns and check the first picture is not
+ *  later than it (some containers seek imprecisely): step further back and
+ *  finally to the start. Leaves the first picture in `pending`. */
+static int ff_segment_seek(ff_segment *seg, int64_t t0_ns)
+{
+    static const int64_t back_ns[] = {0, 1000000000LL, 5000000000LL, 20000000000LL};
+    const int attempts = (int)(sizeof(back_ns) / sizeof(back_ns[0]));
+    /* demuxers drop audio packets that start before the seek point; seek a
+     * little earlier so the packet holding the sample at t0 arrives too */
+    const int64_t preroll_ns = seg->audio ? FF_AUDIO_PREROLL_NS : 0;
+    int r = RV_OK;
+    for (int i = 0; i <= attempts; i++) {
+        int64_t target = i < attempts ? t0_ns - back_ns[i] - preroll_ns : 0;
+        if (target < 0)
+            target = 0;
+        r = ff_source_seek(seg->src, target);
+        if (r < 0) {
+            if (target > 0)
+                continue;
+            return r;
+        }
+        if (seg->audio)
+            ff_audio_restart(seg->audio, t0_ns);
+        if (!seg->video)
+            return RV_OK;
+        ff_video_reset(seg->video);
+        ff_segment_drop_pictures(seg);
+        r = ff_segment_decode(seg);
+        if (r < 0 && r != RV_EOF)
+            return r;
+        if (target == 0 || (r == RV_OK && seg->pending_ns <= t0_ns + seg->slack_ns))
+            return RV_OK;
+    }
+    return r;
+}
+
+static int ff_segment_make_card(ff_segment *seg)
+{
+    const rv_host_api *host = seg->params->host;
+    seg->card = host->video_alloc(seg->params->ctx);
+    if (!seg->card)
+        return RV_ENOMEM;
+    if (seg->params->audio_only_slate)
+        ff_video_draw_card(seg->card);
+    else
+        ff_video_fill_black(seg->card);
+    return RV_OK;
+}
+
+static int ff_segment_prime(ff_segment *seg)
+{
+    const rv_program_format *f = &seg->params->format;
+    int64_t t0 = ff_segment_position(seg, 0);
+    int r = RV_OK;
+    if (t0 > 0) {
+        r = ff_segment_seek(seg, t0);
+    } else if (seg->audio) {
+        ff_audio_restart(seg->audio, t0);
+    }
+    if (r < 0)
+        return ff_segment_fail(seg, r, "seeking");
+    if (seg->video) {
+        r = ff_segment_advance(seg, t0);
+        if (r < 0)
+            return ff_segment_fail(seg, r, "decoding the first picture");
+        if (!seg->shown)
+            return ff_segment_fail(seg, RV_EFORMAT, "decoding: no picture could be decoded");
+    } else {
+        r = ff_segment_make_card(seg);
+        if (r < 0)
+            return ff_segment_fail(seg, r, "allocating the picture");
+    }
+    if (seg->audio) {
+        r = ff_audio_prime(seg->audio, seg->src,
+                           rv_samples_in_tick(f->frame_rate, f->audio_rate, seg->req.first_tick));
+        if (r < 0)
+            return ff_segment_fail(seg, r, "decoding the first audio");
+    }
+    return RV_OK;
+}
+
+int ff_segment_open(const ff_params *params, const rv_segment_request *req, ff_segment **out)
+{
+    *out = NULL;
+    ff_segment *seg = calloc(1, sizeof(*seg));
+    if (!seg)
+        return RV_ENOMEM;
+    seg->params = params;
+    size_t n = req->struct_size < sizeof(seg->req) ? req->struct_size : sizeof(seg->req);
+    memcpy(&seg->req, req, n);
+    if (!seg->req.asset_uri)
+        seg->req.asset_uri = "";
+    seg->pending = av_frame_alloc();
+    seg->candidate = av_frame_alloc();
+    seg->path = ff_uri_to_path(seg->req.asset_uri);
+    int r = RV_OK;
+    if (!seg->pending || !seg->candidate || !seg->path) {
+        r = ff_segment_fail(seg, RV_ENOMEM, "opening");
+        goto fail;
+    }
+    if (seg->path[0] == '\0') {
+        r = ff_segment_fail(seg, RV_ENOENT, "opening: empty path");
+        goto fail;
+    }
+
+    char why[256] = "";
+    ff_source_params sp = {.threads = params->threads,
+                           .io_timeout_ms = params->io_timeout_ms};
+    r = ff_source_open(seg->path, &sp, &seg->src, why, sizeof(why));
+    if (r < 0) {
+        ff_segment_event(seg, RV_EVENT_ASSET_ERROR, r, why);
+        seg->failed = r;
+        goto fail;
+    }
+    const AVStream *vst = ff_source_video_stream(seg->src);
+    if (vst) {
+        r = ff_video_create(&params->format, vst, params->deinterlace, params->sws_flags,
+                            &seg->video);
+        if (r < 0) {
+            ff_segment_fail(seg, r, "opening");
+            goto fail;
+        }
+        seg->slack_ns = ff_source_video_slack_ns(seg->src);
+        seg->frame_dur_ns = ff_source_frame_duration_ns(seg->src);
+    }
+    if (ff_source_audio_stream(seg->src)) {
+        r = ff_audio_create(&params->format, seg->req.gain_db, &seg->audio);
+        if (r < 0) {
+            ff_segment_fail(seg, r, "opening");
+            goto fail;
+        }
+    }
+    ff_source_arm(seg->src);
+    r = ff_segment_prime(seg);
+    if (r < 0)
+        goto fail;
+    *out = seg;
+    return RV_OK;
+
+fail:
+    ff_segment_close(seg);
+    return r;
+}
+
+/* ---- read ---- */
+
+/** The asset has nothing more for position @p t_ns: RV_EOF, and one event
+ *  when the container promised more (a truncated file). */
+static int ff_segment_ended(ff_segment *seg, int64_t t_ns)
+{
+    int64_t declared = ff_source_duration_ns(seg->src);
+    if (!seg->ended_reported && declared > 0 && t_ns + FF_TRUNCATION_NS < declared) {
+        char reason[256];
+        snprintf(reason, sizeof(reason),
+                 "truncated: media ends at %lld ms, the container declares %lld ms",
+                 (long long)(t_ns / 1000000), (long long)(declared / 1000000));
+        ff_segment_event(seg, RV_EVENT_ASSET_ERROR, RV_EOF, reason);
+    }
+    seg->ended_reported = 1;
+    return RV_EOF;
+}
+
+int ff_segment_read(ff_segment *seg, rv_produce *out)
+{
+    const rv_host_api *host = seg->params->host;
+    out->video = NULL;
+    out->asset_offset_ms = -1;
+    if (seg->failed)
+        return seg->failed;
+    if (seg->delivered >= seg->req.frame_count || seg->ended_reported)
+        return RV_EOF;
+    ff_source_arm(seg->src);
+    int64_t t = ff_segment_position(seg, seg->delivered);
+    if (seg->video) {
+        int r = ff_segment_advance(seg, t);
+        if (r < 0)
+            return ff_segment_fail(seg, r, "reading");
+        if (seg->video_eof && !seg->have_pending && t >= seg->end_ns)
+            return ff_segment_ended(seg, t);
+    }
+    uint32_t real = 0;
+    if (out->audio && seg->audio) {
+        int r = ff_audio_fill(seg->audio, seg->src, out->audio->data, out->audio->samples, &real);
+        if (r < 0)
+            return ff_segment_fail(seg, r, "reading audio");
+        if (!seg->video && real == 0 && out->audio->samples > 0)
+            return ff_segment_ended(seg, t);
+    } else if (out->audio) {
+        memset(out->audio->data, 0,
+               (size_t)out->audio->samples * out->audio->channels * sizeof(int16_t));
+    }
+    if (!seg->video && !seg->audio)
+        return ff_segment_ended(seg, t);
+    ff_segment_errors(seg, t, 0);
+    rv_video_frame *pic = seg->video ? seg->shown : seg->card;
+    host->video_ref(pic);
+    out->video = pic;
+    out->asset_offset_ms = (seg->video ? seg->shown_ns : t) / 1000000;
+    seg->delivered++;
+    return RV_OK;
+}
+
+void ff_segment_close(ff_segment *seg)
+{
+    if (!seg)
+        return;
+    const rv_host_api *host = seg->params->host;
+    if (seg->src)
+        ff_segment_errors(seg, seg->burst_last_ns, 1);
+    host->video_release(seg->shown);
+    host->video_release(seg->card);
+    av_frame_free(&seg->pending);
+    av_frame_free(&seg->candidate);
+    ff_video_destroy(seg->video);
+    ff_audio_destroy(seg->audio);
+    ff_source_close(seg->src);
+    free(seg->path);
+    free(seg);
+}

@@ -1,0 +1,83 @@
+/**
+ * @file ff_source.h
+ * @short ff_source: one opened media file of the ffmpeg-file producer. Owns
+ *        the AVFormatContext, the chosen video and audio decoders, the two
+ *        packet queues that let video and audio be pulled independently from
+ *        one interleaved demuxer, and the I/O deadline that bounds every
+ *        blocking call (AVIOInterruptCB).
+ *
+ * Times handed out are nanoseconds into the asset: 0 is the first picture of
+ * the chosen video stream (the first audio sample for an audio-only asset).
+ * Thread: one segment's thread at a time (preload thread for open, producer
+ * thread after). Nothing in here is shared between sources, so several
+ * channels open and probe files at once without a lock (FFmpeg >= 4 needs no
+ * lock manager: avcodec_open2 serialises the few non-thread-safe codec inits
+ * itself).
+ */
+#ifndef FF_SOURCE_H
+#define FF_SOURCE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libavcodec/avcodec.h>
+#include <libavformat/avformat.h>
+
+typedef struct ff_source ff_source;
+
+/** What a source is opened with. Copied. */
+typedef struct ff_source_params {
+    int threads;            /**< decoder threads, 0 = FFmpeg's automatic choice */
+    int64_t io_timeout_ms;  /**< bound of one blocking operation */
+} ff_source_params;
+
+/** Open @p path (borrowed; a plain file system path), probe it, choose the
+ *  best video and audio streams and open their decoders. On failure returns
+ *  a negative rv_error and writes the reason into @p why. Blocking, bounded
+ *  by io_timeout_ms. */
+int ff_source_open(const char *path, const ff_source_params *params, ff_source **out, char *why,
+                   size_t whylen);
+/** Close and free. NULL is a no-op. */
+void ff_source_close(ff_source *src);
+
+/** Start a new deadline of io_timeout_ms for the blocking work that follows. */
+void ff_source_arm(ff_source *src);
+
+/** Streams chosen (NULL when the asset has none of that kind); borrowed. */
+const AVStream *ff_source_video_stream(const ff_source *src);
+const AVStream *ff_source_audio_stream(const ff_source *src);
+const AVCodecContext *ff_source_audio_codec(const ff_source *src);
+/** Declared length of the asset in ns, or -1 when unknown. */
+int64_t ff_source_duration_ns(const ff_source *src);
+/** Nominal duration of one video frame in ns (from the stream's rates). */
+int64_t ff_source_frame_duration_ns(const ff_source *src);
+
+/** Seek so that the next frames decoded start at or before @p pos_ns
+ *  (keyframe before it); pos_ns <= 0 rewinds to the start. Flushes the
+ *  decoders and queues. RV_OK or an rv_error. */
+int ff_source_seek(ff_source *src, int64_t pos_ns);
+
+/** Next decoded video frame in presentation order into @p frame (unref'd
+ *  first). RV_OK, RV_EOF, or an error when demuxing fails. Decode errors are
+ *  skipped and counted. */
+int ff_source_video_frame(ff_source *src, AVFrame *frame);
+/** Next decoded audio frame; same contract. */
+int ff_source_audio_frame(ff_source *src, AVFrame *frame);
+
+/** Position in ns into the asset of a timestamp of the video (or audio)
+ *  stream, rounded down. */
+int64_t ff_source_video_ns(const ff_source *src, int64_t ts);
+int64_t ff_source_audio_ns(const ff_source *src, int64_t ts);
+/** Precision of the video stream's timestamps in ns (half a time base unit
+ *  when it is coarser than 0.1 ms, else 0): a frame due within it is due. */
+int64_t ff_source_video_slack_ns(const ff_source *src);
+
+/** Packets or frames the decoders rejected since the last call; resets. */
+int64_t ff_source_take_decode_errors(ff_source *src);
+/** True once the demuxer reached the end of the file. */
+int ff_source_demux_ended(const ff_source *src);
+/** Map an AVERROR to an rv_error (timeouts seen by the interrupt callback
+ *  become RV_ETIMEDOUT). */
+int ff_source_map_error(const ff_source *src, int averr);
+
+#endif

@@ -1,0 +1,359 @@
+/**
+ * @file ff_video.c
+ * @short ff_video: deinterlace + aspect-preserving scale into host pictures.
+ *        See ff_video.h.
+ */
+#include "ff_video.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libavfilter/avfilter.h>
+#include <libavfilter/buffersink.h>
+#include <libavfilter/buffersrc.h>
+#include <libavutil/imgutils.h>
+#include <libavutil/pixdesc.h>
+#include <libswscale/swscale.h>
+
+#include <retrovue/error.h>
+
+/** Geometry a swscale context was made for. */
+typedef struct ff_video_key {
+    int src_w;
+    int src_h;
+    int src_fmt;
+    int src_full_range;
+    AVRational sar;
+} ff_video_key;
+
+struct ff_video {
+    rv_program_format format;
+    const AVStream *stream;       /**< borrowed */
+    ff_deinterlace deinterlace;
+    int sws_flags;
+
+    AVFrame *decoded;             /**< owned work frame */
+    AVFilterGraph *graph;         /**< owned, NULL until a picture needs it */
+    AVFilterContext *buffersrc;   /**< owned by graph */
+    AVFilterContext *buffersink;  /**< owned by graph */
+    int graph_w;
+    int graph_h;
+    int graph_fmt;
+    int graph_eof_sent;
+
+    struct SwsContext *sws;       /**< owned, NULL until needed (or fast path) */
+    ff_video_key key;             /**< what rect and sws were computed for */
+    int have_key;
+    int rect_x;                   /**< picture area inside the host picture */
+    int rect_y;
+    int rect_w;
+    int rect_h;
+};
+
+int ff_video_create(const rv_program_format *format, const AVStream *stream,
+                    ff_deinterlace deinterlace, int sws_flags, ff_video **out)
+{
+    ff_video *vn = calloc(1, sizeof(*vn));
+    if (!vn)
+        return RV_ENOMEM;
+    vn->format = *format;
+    vn->stream = stream;
+    vn->deinterlace = deinterlace;
+    vn->sws_flags = sws_flags;
+    vn->decoded = av_frame_alloc();
+    if (!vn->decoded) {
+        free(vn);
+        return RV_ENOMEM;
+    }
+    *out = vn;
+    return RV_OK;
+}
+
+static void ff_video_free_graph(ff_video *vn)
+{
+    avfilter_graph_free(&vn->graph);
+    vn->buffersrc = NULL;
+    vn->buffersink = NULL;
+    vn->graph_eof_sent = 0;
+}
+
+void ff_video_destroy(ff_video *vn)
+{
+    if (!vn)
+        return;
+    ff_video_free_graph(vn);
+    sws_freeContext(vn->sws);
+    av_frame_free(&vn->decoded);
+    free(vn);
+}
+
+void ff_video_reset(ff_video *vn)
+{
+    ff_video_free_graph(vn);
+}
+
+/* ---- deinterlacer ---- */
+
+static int ff_video_wants_deinterlace(const ff_video *vn, const AVFrame *f)
+{
+    if (vn->deinterlace == FF_DEINTERLACE_ON)
+        return 1;
+    if (vn->deinterlace == FF_DEINTERLACE_OFF)
+        return 0;
+    return f->interlaced_frame != 0;
+}
+
+/** buffer -> bwdif(send_frame) -> buffersink, for pictures like @p f. One
+ *  thread: the graph runs inside the producer thread's budget. */
+static int ff_video_build_graph(ff_video *vn, const AVFrame *f)
+{
+    char args[256];
+    AVRational sar = f->sample_aspect_ratio.num > 0 ? f->sample_aspect_ratio : (AVRational){1, 1};
+    ff_video_free_graph(vn);
+    vn->graph = avfilter_graph_alloc();
+    if (!vn->graph)
+        return RV_ENOMEM;
+    vn->graph->nb_threads = 1;
+    snprintf(args, sizeof(args),
+             "video_size=%dx%d:pix_fmt=%d:time_base=%d/%d:pixel_aspect=%d/%d", f->width,
+             f->height, f->format, vn->stream->time_base.num, vn->stream->time_base.den, sar.num,
+             sar.den);
+    const char *deint = vn->deinterlace == FF_DEINTERLACE_ON ? "all" : "interlaced";
+    char bw_args[64];
+    snprintf(bw_args, sizeof(bw_args), "mode=send_frame:parity=auto:deint=%s", deint);
+    AVFilterContext *bw = NULL;
+    int r = avfilter_graph_create_filter(&vn->buffersrc, avfilter_get_by_name("buffer"), "in",
+                                         args, NULL, vn->graph);
+    if (r >= 0)
+        r = avfilter_graph_create_filter(&bw, avfilter_get_by_name("bwdif"), "deint", bw_args,
+                                         NULL, vn->graph);
+    if (r >= 0)
+        r = avfilter_graph_create_filter(&vn->buffersink, avfilter_get_by_name("buffersink"),
+                                         "out", NULL, NULL, vn->graph);
+    if (r >= 0)
+        r = avfilter_link(vn->buffersrc, 0, bw, 0);
+    if (r >= 0)
+        r = avfilter_link(bw, 0, vn->buffersink, 0);
+    if (r >= 0)
+        r = avfilter_graph_config(vn->graph, NULL);
+    if (r < 0) {
+        ff_video_free_graph(vn);
+        return RV_EINTERNAL;
+    }
+    vn->graph_w = f->width;
+    vn->graph_h = f->height;
+    vn->graph_fmt = f->format;
+    return RV_OK;
+}
+
+int ff_video_next(ff_video *vn, ff_source *src, AVFrame *frame)
+{
+    av_frame_unref(frame);
+    for (;;) {
+        if (vn->graph) {
+            int r = av_buffersink_get_frame(vn->buffersink, frame);
+            if (r >= 0) {
+                /* bwdif doubles the time base; hand out the stream's */
+                AVRational tb = av_buffersink_get_time_base(vn->buffersink);
+                if (frame->pts != AV_NOPTS_VALUE)
+                    frame->pts = av_rescale_q(frame->pts, tb, vn->stream->time_base);
+                if (frame->pkt_duration > 0)
+                    frame->pkt_duration = av_rescale_q(frame->pkt_duration, tb,
+                                                       vn->stream->time_base);
+                return RV_OK;
+            }
+            if (r == AVERROR_EOF)
+                return RV_EOF;
+            if (r != AVERROR(EAGAIN))
+                return RV_EINTERNAL;
+            if (vn->graph_eof_sent)
+                return RV_EOF;
+        }
+        int r = ff_source_video_frame(src, vn->decoded);
+        if (r == RV_EOF && vn->graph && !vn->graph_eof_sent) {
+            if (av_buffersrc_add_frame(vn->buffersrc, NULL) < 0)
+                return RV_EINTERNAL;
+            vn->graph_eof_sent = 1;
+            continue;
+        }
+        if (r < 0)
+            return r;
+        AVFrame *d = vn->decoded;
+        if (vn->graph && (d->width != vn->graph_w || d->height != vn->graph_h ||
+                          d->format != vn->graph_fmt))
+            ff_video_free_graph(vn);
+        if (!vn->graph && ff_video_wants_deinterlace(vn, d)) {
+            r = ff_video_build_graph(vn, d);
+            if (r < 0)
+                return r;
+        }
+        if (!vn->graph) {
+            av_frame_move_ref(frame, d);
+            return RV_OK;
+        }
+        /* add_frame takes the frame's references; d is left blank. */
+        if (av_buffersrc_add_frame(vn->buffersrc, d) < 0)
+            return RV_EINTERNAL;
+    }
+}
+
+/* ---- drawing ---- */
+
+static void ff_video_fill_rect(uint8_t *plane, int stride, int x, int y, int w, int h,
+                               uint8_t value)
+{
+    if (w <= 0 || h <= 0)
+        return;
+    for (int row = 0; row < h; row++)
+        memset(plane + (size_t)(y + row) * stride + x, value, (size_t)w);
+}
+
+/** Black everywhere outside the picture area (luma rect x,y,w,h). */
+static void ff_video_fill_bars(rv_video_frame *dst, int x, int y, int w, int h)
+{
+    int W = (int)dst->width;
+    int H = (int)dst->height;
+    static const uint8_t black[3] = {16, 128, 128};
+    for (int p = 0; p < 3; p++) {
+        int s = p ? 1 : 0;
+        int px = x >> s, py = y >> s, pw = w >> s, ph = h >> s, PW = W >> s, PH = H >> s;
+        ff_video_fill_rect(dst->plane[p], dst->stride[p], 0, 0, PW, py, black[p]);
+        ff_video_fill_rect(dst->plane[p], dst->stride[p], 0, py + ph, PW, PH - py - ph, black[p]);
+        ff_video_fill_rect(dst->plane[p], dst->stride[p], 0, py, px, ph, black[p]);
+        ff_video_fill_rect(dst->plane[p], dst->stride[p], px + pw, py, PW - px - pw, ph,
+                           black[p]);
+    }
+}
+
+void ff_video_fill_black(rv_video_frame *dst)
+{
+    ff_video_fill_bars(dst, 0, 0, 0, 0);
+}
+
+static int ff_video_full_range(const AVFrame *f)
+{
+    return f->color_range == AVCOL_RANGE_JPEG || f->format == AV_PIX_FMT_YUVJ420P ||
+           f->format == AV_PIX_FMT_YUVJ422P || f->format == AV_PIX_FMT_YUVJ444P;
+}
+
+/** Largest area of the host picture with the source's display aspect,
+ *  centred; even coordinates so the 4:2:0 chroma lines up. */
+static void ff_video_fit(ff_video *vn, int src_w, int src_h, AVRational sar)
+{
+    int64_t W = vn->format.width;
+    int64_t H = vn->format.height;
+    int64_t dar_n = (int64_t)src_w * sar.num;  /* display aspect = dar_n / dar_d */
+    int64_t dar_d = (int64_t)src_h * sar.den;
+    int64_t w = W;
+    int64_t h = H;
+    if (dar_n * H > dar_d * W)
+        h = (W * dar_d * 2 / dar_n + 1) / 2;  /* rounded to nearest */
+    else if (dar_n * H < dar_d * W)
+        w = (H * dar_n * 2 / dar_d + 1) / 2;
+    w &= ~(int64_t)1;
+    h &= ~(int64_t)1;
+    if (w < 2)
+        w = 2;
+    if (h < 2)
+        h = 2;
+    vn->rect_w = (int)w;
+    vn->rect_h = (int)h;
+    vn->rect_x = (int)(((W - w) / 2) & ~(int64_t)1);
+    vn->rect_y = (int)(((H - h) / 2) & ~(int64_t)1);
+}
+
+static int ff_video_prepare(ff_video *vn, const AVFrame *f)
+{
+    AVRational sar = f->sample_aspect_ratio;
+    if (sar.num <= 0 || sar.den <= 0)
+        sar = vn->stream->sample_aspect_ratio;
+    if (sar.num <= 0 || sar.den <= 0)
+        sar = vn->stream->codecpar->sample_aspect_ratio;
+    if (sar.num <= 0 || sar.den <= 0)
+        sar = (AVRational){1, 1};
+    ff_video_key key = {
+        .src_w = f->width,
+        .src_h = f->height,
+        .src_fmt = f->format,
+        .src_full_range = ff_video_full_range(f),
+        .sar = sar,
+    };
+    if (vn->have_key && memcmp(&key, &vn->key, sizeof(key)) == 0)
+        return RV_OK;
+    vn->key = key;
+    vn->have_key = 1;
+    ff_video_fit(vn, f->width, f->height, sar);
+    sws_freeContext(vn->sws);
+    vn->sws = NULL;
+    if (f->format == AV_PIX_FMT_YUV420P && !key.src_full_range && f->width == vn->rect_w &&
+        f->height == vn->rect_h)
+        return RV_OK;  /* fast path: plain copy */
+    enum AVPixelFormat src_fmt = f->format;
+    if (src_fmt == AV_PIX_FMT_YUVJ420P)
+        src_fmt = AV_PIX_FMT_YUV420P;
+    else if (src_fmt == AV_PIX_FMT_YUVJ422P)
+        src_fmt = AV_PIX_FMT_YUV422P;
+    else if (src_fmt == AV_PIX_FMT_YUVJ444P)
+        src_fmt = AV_PIX_FMT_YUV444P;
+    vn->sws = sws_getContext(f->width, f->height, src_fmt, vn->rect_w, vn->rect_h,
+                             AV_PIX_FMT_YUV420P, vn->sws_flags, NULL, NULL, NULL);
+    if (!vn->sws) {
+        vn->have_key = 0;
+        return RV_EFORMAT;
+    }
+    const int *coefs = sws_getCoefficients(SWS_CS_DEFAULT);
+    sws_setColorspaceDetails(vn->sws, coefs, key.src_full_range, coefs, 0, 0, 1 << 16, 1 << 16);
+    return RV_OK;
+}
+
+int ff_video_draw(ff_video *vn, const AVFrame *f, rv_video_frame *dst)
+{
+    int r = ff_video_prepare(vn, f);
+    if (r < 0)
+        return r;
+    uint8_t *planes[4] = {
+        dst->plane[0] + (size_t)vn->rect_y * dst->stride[0] + vn->rect_x,
+        dst->plane[1] + (size_t)(vn->rect_y / 2) * dst->stride[1] + vn->rect_x / 2,
+        dst->plane[2] + (size_t)(vn->rect_y / 2) * dst->stride[2] + vn->rect_x / 2,
+        NULL,
+    };
+    int strides[4] = {dst->stride[0], dst->stride[1], dst->stride[2], 0};
+    if (vn->sws) {
+        sws_scale(vn->sws, (const uint8_t *const *)f->data, f->linesize, 0, f->height, planes,
+                  strides);
+    } else {
+        av_image_copy_plane(planes[0], strides[0], f->data[0], f->linesize[0], f->width,
+                            f->height);
+        av_image_copy_plane(planes[1], strides[1], f->data[1], f->linesize[1], f->width / 2,
+                            f->height / 2);
+        av_image_copy_plane(planes[2], strides[2], f->data[2], f->linesize[2], f->width / 2,
+                            f->height / 2);
+    }
+    ff_video_fill_bars(dst, vn->rect_x, vn->rect_y, vn->rect_w, vn->rect_h);
+    return RV_OK;
+}
+
+void ff_video_draw_card(rv_video_frame *dst)
+{
+    /* 75% bars, BT.601 limited range: white yellow cyan green magenta red blue. */
+    static const uint8_t bars[7][3] = {
+        {180, 128, 128}, {162, 44, 142}, {131, 156, 44}, {112, 72, 58},
+        {84, 184, 198},  {65, 100, 212}, {35, 212, 114},
+    };
+    int W = (int)dst->width;
+    int H = (int)dst->height;
+    int bar_h = (H * 2 / 3) & ~1;
+    for (int i = 0; i < 7; i++) {
+        int x0 = (W * i / 7) & ~1;
+        int x1 = i == 6 ? W : (W * (i + 1) / 7) & ~1;
+        ff_video_fill_rect(dst->plane[0], dst->stride[0], x0, 0, x1 - x0, bar_h, bars[i][0]);
+        ff_video_fill_rect(dst->plane[1], dst->stride[1], x0 / 2, 0, (x1 - x0) / 2, bar_h / 2,
+                           bars[i][1]);
+        ff_video_fill_rect(dst->plane[2], dst->stride[2], x0 / 2, 0, (x1 - x0) / 2, bar_h / 2,
+                           bars[i][2]);
+    }
+    ff_video_fill_rect(dst->plane[0], dst->stride[0], 0, bar_h, W, H - bar_h, 32);
+    ff_video_fill_rect(dst->plane[1], dst->stride[1], 0, bar_h / 2, W / 2, (H - bar_h) / 2, 128);
+    ff_video_fill_rect(dst->plane[2], dst->stride[2], 0, bar_h / 2, W / 2, (H - bar_h) / 2, 128);
+}

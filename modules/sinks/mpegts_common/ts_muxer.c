@@ -1,0 +1,253 @@
+/**
+ * @file modules/sinks/mpegts_common/ts_muxer.c
+ * @short ts_muxer: MPEG-TS muxing through a custom AVIOContext into the
+ *        fan-out (see ts_muxer.h).
+ */
+#include "ts_muxer.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libavformat/avformat.h>
+#include <libavutil/opt.h>
+
+#include <retrovue/error.h>
+
+#include "ts_encoder.h"
+
+/** AVIO buffer: whole TS packets, small so bytes leave promptly. */
+#define TS_IO_BUFFER_BYTES (188 * 32)
+/** Packets one stream may queue while the other has none (interleaving). */
+#define TS_QUEUE_PACKETS 128
+/** Muxer max_delay: room in front of the PCR for the decoder's buffer and
+ *  the audio encoder's priming, so no timestamp is ever negative. */
+#define TS_MAX_DELAY_US 350000
+
+typedef struct ts_pkt_queue {
+    AVPacket *pkt[TS_QUEUE_PACKETS];
+    int head;
+    int count;
+} ts_pkt_queue;
+
+struct ts_muxer {
+    const rv_host_api *host;
+    rv_context *ctx;
+    ts_fanout *out;
+    AVFormatContext *fmt;
+    AVIOContext *io;
+    ts_pkt_queue queue[2];
+    int header_written;
+};
+
+#if LIBAVFORMAT_VERSION_MAJOR >= 61
+static int mux_io_write(void *opaque, const uint8_t *buf, int size)
+#else
+static int mux_io_write(void *opaque, uint8_t *buf, int size)
+#endif
+{
+    ts_muxer *mux = opaque;
+    ts_fanout_append(mux->out, buf, (size_t)size);
+    return size;
+}
+
+static void mux_error(ts_muxer *mux, const char *what, int averr)
+{
+    char msg[AV_ERROR_MAX_STRING_SIZE] = "";
+    av_strerror(averr, msg, sizeof msg);
+    mux->host->event(mux->ctx, RV_EVENT_SINK_ERROR, RV_EIO, "", "%s: %s", what, msg);
+}
+
+static int mux_add_stream(ts_muxer *mux, const AVCodecContext *c, int64_t pid)
+{
+    AVStream *st = avformat_new_stream(mux->fmt, NULL);
+    if (!st)
+        return RV_ENOMEM;
+    if (avcodec_parameters_from_context(st->codecpar, c) < 0)
+        return RV_ENOMEM;
+    st->time_base = (AVRational){1, 90000};
+    st->id = (int)pid;
+    return RV_OK;
+}
+
+int ts_muxer_create(const ts_muxer_config *cfg, const AVCodecContext *video,
+                    const AVCodecContext *audio, ts_fanout *out, const rv_host_api *host,
+                    rv_context *ctx, ts_muxer **result)
+{
+    ts_muxer *mux;
+    AVDictionary *opts = NULL;
+    uint8_t *iobuf;
+    char num[64];
+    int rc;
+
+    *result = NULL;
+    if (cfg->video_pid == cfg->audio_pid || cfg->video_pid == cfg->pmt_pid ||
+        cfg->audio_pid == cfg->pmt_pid) {
+        host->event(ctx, RV_EVENT_SINK_ERROR, RV_EINVAL, "",
+                    "pmt_pid, video_pid and audio_pid must differ (%lld, %lld, %lld)",
+                    (long long)cfg->pmt_pid, (long long)cfg->video_pid,
+                    (long long)cfg->audio_pid);
+        return RV_EINVAL;
+    }
+    mux = calloc(1, sizeof *mux);
+    if (!mux)
+        return RV_ENOMEM;
+    mux->host = host;
+    mux->ctx = ctx;
+    mux->out = out;
+    rc = RV_ENOMEM;
+    if (avformat_alloc_output_context2(&mux->fmt, NULL, "mpegts", NULL) < 0 || !mux->fmt)
+        goto fail;
+    iobuf = av_malloc(TS_IO_BUFFER_BYTES);
+    if (!iobuf)
+        goto fail;
+    mux->io = avio_alloc_context(iobuf, TS_IO_BUFFER_BYTES, 1, mux, NULL, mux_io_write, NULL);
+    if (!mux->io) {
+        av_free(iobuf);
+        goto fail;
+    }
+    mux->fmt->pb = mux->io;
+    mux->fmt->flags |= AVFMT_FLAG_CUSTOM_IO | AVFMT_FLAG_FLUSH_PACKETS;
+    mux->fmt->max_delay = TS_MAX_DELAY_US;
+    if (mux_add_stream(mux, video, cfg->video_pid) != RV_OK ||
+        mux_add_stream(mux, audio, cfg->audio_pid) != RV_OK)
+        goto fail;
+    av_dict_set(&mux->fmt->metadata, "service_name", cfg->service_name, 0);
+    av_dict_set(&mux->fmt->metadata, "service_provider", cfg->service_provider, 0);
+
+    av_dict_set_int(&opts, "mpegts_service_id", cfg->service_id, 0);
+    av_dict_set_int(&opts, "mpegts_pmt_start_pid", cfg->pmt_pid, 0);
+    av_dict_set_int(&opts, "pcr_period", cfg->pcr_period_ms, 0);
+    snprintf(num, sizeof num, "%lld.%03lld", (long long)(cfg->pat_period_ms / 1000),
+             (long long)(cfg->pat_period_ms % 1000));
+    av_dict_set(&opts, "pat_period", num, 0);
+    av_dict_set(&opts, "sdt_period", "0.5", 0);
+    av_dict_set_int(&opts, "muxrate", cfg->muxrate_kbps > 0 ? cfg->muxrate_kbps * 1000 : 1, 0);
+    /* each audio frame its own PES: nothing waits in the muxer */
+    av_dict_set_int(&opts, "pes_payload_size", 0, 0);
+    rc = avformat_write_header(mux->fmt, &opts);
+    av_dict_free(&opts);
+    if (rc < 0) {
+        mux_error(mux, "cannot start the MPEG-TS muxer", rc);
+        rc = RV_EINVAL;
+        goto fail;
+    }
+    mux->header_written = 1;
+    for (unsigned i = 0; i < mux->fmt->nb_streams; i++) {
+        AVRational tb = mux->fmt->streams[i]->time_base;
+        if (tb.num != 1 || tb.den != 90000) {
+            host->event(ctx, RV_EVENT_SINK_ERROR, RV_EINTERNAL, "",
+                        "MPEG-TS muxer chose time base %d/%d, expected 1/90000", tb.num, tb.den);
+            rc = RV_EINTERNAL;
+            goto fail;
+        }
+    }
+    *result = mux;
+    return RV_OK;
+fail:
+    ts_muxer_destroy(mux);
+    return rc;
+}
+
+/* Write one packet now; a video keyframe restarts the fan-out's GOP cache. */
+static int mux_write(ts_muxer *mux, AVPacket *pkt)
+{
+    int rc;
+
+    if (pkt->stream_index == TS_STREAM_VIDEO && (pkt->flags & AV_PKT_FLAG_KEY)) {
+        avio_flush(mux->io);
+        ts_fanout_mark_keyframe(mux->out);
+        /* belt and braces: the muxer also re-sends PAT/PMT before keyframes */
+        av_opt_set(mux->fmt->priv_data, "mpegts_flags", "+resend_headers", 0);
+    }
+    rc = av_write_frame(mux->fmt, pkt);
+    if (rc < 0) {
+        mux_error(mux, "MPEG-TS muxing failed", rc);
+        return RV_EIO;
+    }
+    return RV_OK;
+}
+
+static AVPacket *queue_pop(ts_pkt_queue *q)
+{
+    AVPacket *p = q->pkt[q->head];
+    q->pkt[q->head] = NULL;
+    q->head = (q->head + 1) % TS_QUEUE_PACKETS;
+    q->count--;
+    return p;
+}
+
+/* Write queued packets in DTS order while both streams have one (or one
+ * stream's queue is full: the other has stalled). */
+static int mux_interleave(ts_muxer *mux, int drain)
+{
+    ts_pkt_queue *v = &mux->queue[TS_STREAM_VIDEO];
+    ts_pkt_queue *a = &mux->queue[TS_STREAM_AUDIO];
+
+    for (;;) {
+        ts_pkt_queue *from;
+        AVPacket *p;
+        int rc;
+
+        if (v->count && a->count)
+            from = v->pkt[v->head]->dts <= a->pkt[a->head]->dts ? v : a;
+        else if (v->count && (drain || v->count == TS_QUEUE_PACKETS))
+            from = v;
+        else if (a->count && (drain || a->count == TS_QUEUE_PACKETS))
+            from = a;
+        else
+            return RV_OK;
+        p = queue_pop(from);
+        rc = mux_write(mux, p);
+        av_packet_free(&p);
+        if (rc != RV_OK)
+            return rc;
+    }
+}
+
+int ts_muxer_packet(void *opaque, AVPacket *pkt)
+{
+    ts_muxer *mux = opaque;
+    ts_pkt_queue *q = &mux->queue[pkt->stream_index == TS_STREAM_VIDEO ? 0 : 1];
+    AVPacket *copy;
+
+    if (q->count == TS_QUEUE_PACKETS) {
+        int rc = mux_interleave(mux, 0);
+        if (rc != RV_OK)
+            return rc;
+    }
+    copy = av_packet_clone(pkt);
+    if (!copy)
+        return RV_ENOMEM;
+    q->pkt[(q->head + q->count) % TS_QUEUE_PACKETS] = copy;
+    q->count++;
+    return mux_interleave(mux, 0);
+}
+
+int ts_muxer_flush(ts_muxer *mux)
+{
+    avio_flush(mux->io);
+    return mux->io->error < 0 ? RV_EIO : RV_OK;
+}
+
+void ts_muxer_destroy(ts_muxer *mux)
+{
+    if (!mux)
+        return;
+    if (mux->header_written) {
+        mux_interleave(mux, 1);
+        av_write_trailer(mux->fmt);
+        avio_flush(mux->io);
+    }
+    for (int s = 0; s < 2; s++)
+        while (mux->queue[s].count) {
+            AVPacket *p = queue_pop(&mux->queue[s]);
+            av_packet_free(&p);
+        }
+    if (mux->io) {
+        av_freep(&mux->io->buffer);
+        avio_context_free(&mux->io);
+    }
+    avformat_free_context(mux->fmt);
+    free(mux);
+}

@@ -1,0 +1,55 @@
+/**
+ * @file modules/sinks/mpegts_common/ts_muxer.h
+ * @short ts_muxer: libavformat's MPEG-TS muxer writing through a custom
+ *        AVIOContext into a ts_fanout, with DTS-ordered interleaving and
+ *        keyframe marks for the fan-out's GOP cache.
+ *
+ * Owns the AVFormatContext, its AVIOContext and buffer, and the packets
+ * waiting to be interleaved. Packets arrive in 90 kHz from ts_encoder and
+ * leave in DTS order across both streams, so PCR (derived by the muxer from
+ * DTS) only moves forward. Before a video keyframe is written the muxer's
+ * output is flushed and the fan-out told that a GOP starts; the muxer puts
+ * PAT/PMT in front of every keyframe. Thread: the sink's thread
+ * (create/destroy on the control thread).
+ */
+#ifndef TS_MUXER_H
+#define TS_MUXER_H
+
+#include <stdint.h>
+
+#include <libavcodec/avcodec.h>
+
+#include <retrovue/host.h>
+
+#include "ts_fanout.h"
+
+typedef struct ts_muxer_config {
+    const char *service_name;      /**< borrowed */
+    const char *service_provider;  /**< borrowed */
+    int64_t service_id;
+    int64_t pmt_pid;
+    int64_t video_pid;
+    int64_t audio_pid;
+    int64_t pcr_period_ms;
+    int64_t pat_period_ms;
+    int64_t muxrate_kbps;          /**< 0 = VBR; > 0 = constant rate with null packets */
+} ts_muxer_config;
+
+typedef struct ts_muxer ts_muxer;
+
+/** Open the muxer for the two encoders' streams (borrowed) and write the
+ *  header. @p out (borrowed) receives every byte. Control thread. */
+int ts_muxer_create(const ts_muxer_config *cfg, const AVCodecContext *video,
+                    const AVCodecContext *audio, ts_fanout *out, const rv_host_api *host,
+                    rv_context *ctx, ts_muxer **mux);
+/** Write what is still queued and the trailer, then free. NULL is a no-op. */
+void ts_muxer_destroy(ts_muxer *mux);
+
+/** Queue one packet (90 kHz, stream_index 0 video / 1 audio; borrowed: the
+ *  muxer takes a reference) and write whatever DTS order allows. Matches
+ *  ts_packet_fn. Sink thread. */
+int ts_muxer_packet(void *mux, AVPacket *pkt);
+/** End of a tick: push the muxer's buffered bytes to the fan-out. */
+int ts_muxer_flush(ts_muxer *mux);
+
+#endif

@@ -1,0 +1,27 @@
+# Control plane (issue 5): the gRPC surface driven by /usr/bin/python3 grpcio.
+#   integration.control       the real binary (slate + framelog) over its Unix
+#                             socket and TCP: every row of the semantics list,
+#                             concurrency, 200 start/stop cycles, bad payloads
+#   integration.control_stub  the same server code in front of a stub engine,
+#                             for what needs a deliberately slow StartChannel
+#   integration.playoutctl    tools/playoutctl against the stub server
+if(TARGET rv_control)
+  add_executable(control_stub_server
+    ${RV_CONTROL_SOURCES}
+    ${CMAKE_CURRENT_SOURCE_DIR}/control_stub_server.c
+    ${CMAKE_CURRENT_SOURCE_DIR}/control_stub_engine.c)
+  target_include_directories(control_stub_server PRIVATE ${CMAKE_SOURCE_DIR}/host)
+  target_link_libraries(control_stub_server PRIVATE rv_proto rv_core PkgConfig::GRPC
+    PkgConfig::JANSSON Threads::Threads m)
+  set_target_properties(control_stub_server PROPERTIES
+    RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests/integration)
+
+  set(RV_CONTROL_TEST ${CMAKE_CURRENT_SOURCE_DIR}/test_control.py)
+  rv_integration_test(control /usr/bin/python3 ${RV_CONTROL_TEST})
+  rv_integration_test(control_stub /usr/bin/python3 ${RV_CONTROL_TEST}
+    --stub $<TARGET_FILE:control_stub_server>)
+  rv_integration_test(playoutctl /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/test_playoutctl.py
+    --stub $<TARGET_FILE:control_stub_server>)
+  set_tests_properties(integration.control integration.control_stub integration.playoutctl
+    PROPERTIES TIMEOUT 600)
+endif()

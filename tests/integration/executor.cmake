@@ -1,0 +1,5 @@
+# The channel executor, frame-exact on the virtual clock (issue 2).
+rv_integration_test(executor /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/executor_test.py)
+# 24 hours of channel time; generous timeout for the sanitizer build.
+rv_integration_test(burnin_24h /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/burnin_test.py)
+set_tests_properties(integration.burnin_24h PROPERTIES TIMEOUT 900)

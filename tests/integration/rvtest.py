@@ -1,0 +1,182 @@
+"""Shared helpers for RetroVue Playout's integration tests (TAP output).
+
+Every test is a /usr/bin/python3 script that drives the real binary. The
+environment (set by tests/integration/CMakeLists.txt) gives RV_BIN,
+RV_MODULE_DIR, RV_TEST_MODULE_DIR, RV_SOURCE_DIR, RV_BUILD_DIR and RV_TMP.
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from fractions import Fraction
+
+
+class Tap:
+    """A TAP producer: ok(), diag(), done() (exit status)."""
+
+    def __init__(self, planned=None):
+        self.n = 0
+        self.failed = 0
+        self.planned = planned
+        if planned is not None:
+            print("1..%d" % planned, flush=True)
+
+    def ok(self, cond, what):
+        self.n += 1
+        if not cond:
+            self.failed += 1
+        print("%sok %d - %s" % ("" if cond else "not ", self.n, what), flush=True)
+        return cond
+
+    def diag(self, text):
+        for line in str(text).splitlines():
+            print("# " + line, flush=True)
+
+    def done(self):
+        if self.planned is None:
+            print("1..%d" % self.n, flush=True)
+        elif self.n != self.planned:
+            print("# planned %d tests but ran %d" % (self.planned, self.n), flush=True)
+            self.failed += 1
+        sys.exit(0 if self.failed == 0 else 1)
+
+
+def env(name):
+    value = os.environ.get(name)
+    if not value:
+        sys.stdout.write("Bail out! %s is not set (run through ctest)\n" % name)
+        sys.exit(1)
+    return value
+
+
+def scratch(name):
+    """A fresh scratch folder for one test."""
+    base = os.environ.get("RV_TMP") or tempfile.gettempdir()
+    os.makedirs(base, exist_ok=True)
+    return tempfile.mkdtemp(prefix=name + ".", dir=base)
+
+
+def module_dir_with_tests(folder):
+    """A module folder holding every built module plus the test modules."""
+    mods = os.path.join(folder, "modules")
+    os.makedirs(mods, exist_ok=True)
+    for src in (env("RV_MODULE_DIR"), os.environ.get("RV_TEST_MODULE_DIR", "")):
+        if not src or not os.path.isdir(src):
+            continue
+        for name in os.listdir(src):
+            if name.endswith(".so"):
+                target = os.path.join(mods, name)
+                if not os.path.exists(target):
+                    os.symlink(os.path.join(src, name), target)
+    return mods
+
+
+def write(path, text):
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def run_engine(config, args, timeout=600):
+    """Run the binary; returns (returncode, stdout, stderr)."""
+    cmd = [env("RV_BIN"), "--config", config] + list(args)
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    return p.returncode, p.stdout, p.stderr
+
+
+def read_jsonl(path):
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+# ---- the fence rules, computed independently with exact fractions ----
+
+def tick_instant_ms(epoch_ms, rate, n):
+    """Instant (exact Fraction, ms) of tick n."""
+    num, den = rate
+    return Fraction(epoch_ms) + Fraction(n * den * 1000, num)
+
+
+def first_tick_at(epoch_ms, rate, t_ms):
+    """ceil((t - epoch) * num / (den * 1000))."""
+    num, den = rate
+    x = Fraction((t_ms - epoch_ms) * num, den * 1000)
+    return -((-x.numerator) // x.denominator)
+
+
+def samples_in_tick(rate, audio_rate, n):
+    num, den = rate
+    return (n + 1) * audio_rate * den // num - n * audio_rate * den // num
+
+
+def expected_segments(blocks, epoch_ms, rate, first, end):
+    """[(first_tick, end_tick, block_id, index, segment)] for ticks in [first, end)
+    for a non-looping plan given as [{id, start, end, segments:[{duration...}]}]."""
+    out = []
+    for b in blocks:
+        t = b["start"]
+        for i, s in enumerate(b["segments"]):
+            f = first_tick_at(epoch_ms, rate, t)
+            e = first_tick_at(epoch_ms, rate, t + s["duration"])
+            t += s["duration"]
+            f2, e2 = max(f, first), min(e, end)
+            if f2 < e2:
+                out.append((f2, e2, b["id"], i, s, f))
+    return out
+
+
+def plan_text(blocks, loop=False):
+    """libconfig text for a plan given as Python dicts."""
+    lines = ["loop = %s;" % ("true" if loop else "false"), "blocks = ("]
+    for bi, b in enumerate(blocks):
+        lines.append('  { id = "%s"; start_utc_ms = %dL; end_utc_ms = %dL; segments = (' %
+                     (b["id"], b["start"], b["end"]))
+        segs = []
+        for s in b["segments"]:
+            fields = ['type = "%s"' % s["type"], "duration_ms = %d" % s["duration"]]
+            if s.get("uri"):
+                fields.append('asset_uri = "%s"' % s["uri"])
+            if s.get("offset"):
+                fields.append("asset_start_offset_ms = %d" % s["offset"])
+            if s.get("event"):
+                fields.append('event_id = "%s"' % s["event"])
+            segs.append("    { %s; }" % "; ".join(fields))
+        lines.append(",\n".join(segs))
+        lines.append("  ) }%s" % ("," if bi + 1 < len(blocks) else ""))
+    lines.append(");")
+    return "\n".join(lines) + "\n"
+
+
+def engine_config(folder, modules, channels, profile=(320, 180, "30000/1001", 48000, 2),
+                  extra_engine=""):
+    """Write an engine config; channels are libconfig channel groups (text)."""
+    w, h, fr, ar, ac = profile
+    os.makedirs(os.path.join(folder, "plans"), exist_ok=True)
+    text = """engine: {
+  module_dir = "%s";
+  plans_dir = "plans";
+  log_level = "info";
+%s
+};
+profiles: {
+  test: { width = %d; height = %d; frame_rate = "%s"; audio_rate = %d; audio_channels = %d; };
+};
+channels: (
+%s
+);
+""" % (modules, extra_engine, w, h, fr, ar, ac, ",\n".join(channels))
+    return write(os.path.join(folder, "engine.conf"), text)
+
+
+def framelog_channel(cid, framelog_path, mode="ticks", producers=("testsrc", "slate"),
+                     plan=None):
+    prods = ", ".join('{ module = "%s"; }' % p for p in producers)
+    auto = ('autostart_plan = "%s";' % plan) if plan else ""
+    return """  { id = %d; name = "Test %d"; profile = "test"; %s
+    producers = ( %s );
+    slate = { module = "slate"; options = { show_clock = false; }; };
+    renderer = { module = "null"; };
+    sinks = ( { module = "framelog"; options = { mode = "%s"; path = "%s"; }; } ); }""" % (
+        cid, cid, auto, prods, mode, framelog_path)

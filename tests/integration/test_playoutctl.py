@@ -1,0 +1,102 @@
+#!/usr/bin/python3
+"""tools/playoutctl against the control plane (stub engine by default, or the
+real $RV_BIN without --stub): every command over the Unix socket and TCP,
+human and --json output, exit status 0 / 1 (success=false) / 2 (RPC error).
+Prints TAP."""
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import rvtest  # noqa: E402
+from control_harness import Engine, free_tcp_port, real_config, write_plans  # noqa: E402
+
+CTL = os.path.join(rvtest.env("RV_SOURCE_DIR"), "tools", "playoutctl")
+
+
+def ctl(*args):
+    env = dict(os.environ)
+    env.setdefault("RV_PYTHON_DIR", os.path.join(rvtest.env("RV_BUILD_DIR"), "python"))
+    p = subprocess.run([CTL] + list(args), capture_output=True, text=True, timeout=300, env=env)
+    return p.returncode, p.stdout, p.stderr
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--stub")
+    a = ap.parse_args()
+    t = rvtest.Tap()
+    d = rvtest.scratch("playoutctl")
+    sock = os.path.join(d, "ctl.sock")
+    port = free_tcp_port()
+    if a.stub:
+        cmd = [a.stub, write_plans(d), "unix:" + sock, "127.0.0.1:%d" % port]
+    else:
+        cmd = [rvtest.env("RV_BIN"), "--config", real_config(d, sock, port, [1, 2])]
+    e = Engine(cmd, sock, port, os.path.join(d, "engine.log"))
+    if not t.ok(e.start(), "the engine starts"):
+        t.diag(e.log_text()[-2000:])
+        e.stop()
+        return t.done()
+    S = ["--socket", sock]
+    T = ["--target", "127.0.0.1:%d" % port]
+    try:
+        rc, out, err = ctl(*S, "version")
+        t.ok(rc == 0 and out.strip() == "1.0.0", "version over the socket: %r" % out.strip())
+        rc, out, err = ctl(*T, "--json", "version")
+        t.ok(rc == 0 and json.loads(out) == {"version": "1.0.0"}, "version --json over TCP")
+        rc, out, err = ctl(*S, "start", "1", "demo")
+        t.ok(rc == 0 and "started" in out, "start 1 demo: exit 0: %s" % out.strip())
+        rc, out, err = ctl(*T, "start", "1", "alt")
+        t.ok(rc == 1 and "UpdatePlan" in err, "start 1 alt while running: exit 1: %s" % err.strip())
+        rc, out, err = ctl(*S, "status", "1")
+        t.ok(rc == 0 and "channel 1" in out and "ready" in out and "plan demo" in out,
+             "status 1, human: %s" % out.splitlines()[0] if out else err)
+        rc, out, err = ctl(*S, "--json", "status", "1")
+        j = json.loads(out) if rc == 0 else {}
+        t.ok(j.get("success") is True and j["channel"]["plan_handle"] == "demo" and
+             j["channel"]["state"] == "ready" and "sinks" in j["channel"],
+             "status 1 --json has the channel, its plan and its sinks")
+        rc, out, err = ctl(*S, "start", "2", "demo", "--format-json",
+                           '{"video":{"width":640,"height":360,"frame_rate":"30000/1001"}}')
+        t.ok(rc == 0, "start 2 demo --format-json: exit 0")
+        rc, out, err = ctl(*S, "--json", "status", "2")
+        f = json.loads(out)["channel"]["format"] if rc == 0 else {}
+        t.ok(f.get("width") == 640 and f.get("frame_rate_den") == 1001,
+             "the format took effect: %s" % f)
+        rc, out, err = ctl(*S, "start", "3", "demo", "--format-json", "{nope")
+        t.ok(rc == 1 and "not valid JSON" in err, "an invalid --format-json: exit 1: %s" % err.strip())
+        rc, out, err = ctl(*S, "list")
+        rows = out.strip().splitlines()
+        t.ok(rc == 0 and len(rows) == 3 and rows[1].split()[0] == "1" and rows[2].split()[0] == "2",
+             "list shows a header and channels 1 and 2")
+        rc, out, err = ctl(*S, "--json", "list")
+        t.ok(rc == 0 and [c["channel_id"] for c in json.loads(out)["channels"]] == [1, 2],
+             "list --json")
+        rc, out, err = ctl(*S, "update", "1", "alt")
+        t.ok(rc == 0, "update 1 alt: exit 0: %s" % out.strip())
+        rc, out, err = ctl(*S, "update", "1", "nosuch")
+        t.ok(rc == 1, "update 1 nosuch: exit 1: %s" % err.strip())
+        rc, out, err = ctl(*S, "stop", "1")
+        t.ok(rc == 0 and "stopped" in out, "stop 1: exit 0")
+        rc, out, err = ctl(*S, "stop", "2")
+        rc, out, err = ctl(*S, "stop", "1")
+        t.ok(rc == 0 and "not running" in out, "stop 1 again: exit 0, not running")
+        rc, out, err = ctl(*S, "status", "1")
+        t.ok(rc == 1 and "not running" in err, "status of a stopped channel: exit 1")
+        rc, out, err = ctl(*S, "start", "0", "demo")
+        t.ok(rc == 1 and "channel_id" in err, "start 0: exit 1 with the reason")
+        rc, out, err = ctl("--socket", os.path.join(d, "nobody.sock"), "--timeout", "5", "version")
+        t.ok(rc == 2 and "UNAVAILABLE" in err, "no engine there: exit 2: %s" % err.strip()[:80])
+        rc, out, err = ctl(*S, "frobnicate")
+        t.ok(rc == 2, "an unknown command: exit 2")
+    finally:
+        rc = e.stop()
+        t.ok(rc == 0, "the engine stops cleanly")
+    return t.done()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,6 @@
+# Config tests: a valid file and one failing file per rule, bound against
+# the good test modules of tests/modules.
+rv_unit_test(test_config SOURCES test_config.c LIBS rv_config rv_loader rv_core)
+target_compile_definitions(test_config PRIVATE
+  RV_TEST_MODULE_DIR="${CMAKE_BINARY_DIR}/tests/test-modules")
+add_dependencies(test_config rv_test_modules)

@@ -1,0 +1,8 @@
+# ffmpeg-file producer: drives build/modules/ffmpeg-file.so through the real
+# loader and host services; media generated at test time with `ffmpeg`.
+pkg_check_modules(RV_TEST_FFMPEG_FILE_AV REQUIRED IMPORTED_TARGET libavformat libavcodec)
+rv_unit_test(test_ffmpeg_file SOURCES test_ffmpeg_file.c
+  LIBS rv_loader rv_core Threads::Threads PkgConfig::RV_TEST_FFMPEG_FILE_AV)
+target_compile_definitions(test_ffmpeg_file PRIVATE RV_FFMPEG_FILE_SO="$<TARGET_FILE:ffmpeg-file>")
+add_dependencies(test_ffmpeg_file ffmpeg-file)
+set_tests_properties(unit.test_ffmpeg_file PROPERTIES TIMEOUT 900)

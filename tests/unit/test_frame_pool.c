@@ -1,0 +1,156 @@
+/**
+ * @file tests/unit/test_frame_pool.c
+ * @short Frame pool: layout (alignment, strides, audio capacity), refcounts,
+ *        reuse of the same memory in steady state, make_writable copying only
+ *        when shared, the outstanding count, destroy with buffers still out.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include <retrovue/error.h>
+
+#include "core/frame_pool.h"
+#include "tap.h"
+
+static const rv_program_format FMT = {
+    .width = 642, .height = 360, .frame_rate = {30000, 1001}, .audio_rate = 48000, .audio_channels = 2};
+
+static void test_layout(frame_pool *pool)
+{
+    rv_video_frame *f = frame_pool_video_alloc(pool);
+    int aligned = 1;
+    for (int i = 0; i < 3; i++)
+        aligned &= ((uintptr_t)f->plane[i] % 32) == 0 && f->stride[i] % 32 == 0;
+    tap_ok(aligned, "planes 32-byte aligned, strides multiples of 32");
+    tap_ok(f->width == 642 && f->height == 360 && f->stride[0] >= 642 && f->stride[1] >= 321,
+           "frame has the format's size and wide-enough strides");
+    tap_ok(f->host_private != NULL && frame_pool_video_refcount(f) == 1, "one reference on alloc");
+    frame_pool_video_fill_black(f);
+    int black = f->plane[0][0] == 16 && f->plane[0][641 + 359 * f->stride[0]] == 16 &&
+                f->plane[1][0] == 128 && f->plane[2][320 + 179 * f->stride[2]] == 128;
+    tap_ok(black, "fill_black: Y 16, U/V 128 to the last pixel");
+    frame_pool_video_release(f);
+
+    rv_audio_buffer *a = frame_pool_audio_alloc(pool, 1602);
+    tap_ok(a != NULL && a->capacity == 1602 && a->samples == 1602 && a->channels == 2,
+           "audio capacity is the largest tick (1602 at 48 kHz, 29.97)");
+    tap_ok(frame_pool_audio_alloc(pool, 1603) == NULL, "more than the largest tick is refused");
+    frame_pool_audio_fill_silence(a);
+    int silent = 1;
+    for (uint32_t i = 0; i < a->samples * a->channels; i++)
+        silent &= a->data[i] == 0;
+    tap_ok(silent && ((uintptr_t)a->data % 32) == 0, "silence fills every sample; data aligned");
+    frame_pool_audio_release(a);
+}
+
+static void test_refcounts(frame_pool *pool)
+{
+    rv_video_frame *f = frame_pool_video_alloc(pool);
+    frame_pool_video_ref(f);
+    frame_pool_video_ref(f);
+    tap_ok(frame_pool_video_refcount(f) == 3 && frame_pool_outstanding(pool) == 1,
+           "ref adds references; still one buffer out");
+    frame_pool_video_release(f);
+    frame_pool_video_release(f);
+    tap_ok(frame_pool_video_refcount(f) == 1 && frame_pool_outstanding(pool) == 1,
+           "release drops references");
+    frame_pool_video_release(f);
+    tap_ok(frame_pool_outstanding(pool) == 0, "last release returns it to the pool");
+    frame_pool_video_release(NULL);
+    frame_pool_audio_release(NULL);
+    tap_ok(1, "releasing NULL is a no-op");
+}
+
+static void test_reuse(frame_pool *pool)
+{
+    rv_video_frame *held[4];
+    uint8_t *planes[4];
+    for (int i = 0; i < 4; i++) {
+        held[i] = frame_pool_video_alloc(pool);
+        planes[i] = held[i]->plane[0];
+    }
+    for (int i = 0; i < 4; i++)
+        frame_pool_video_release(held[i]);
+    /* Steady state: 1000 rounds of 4 frames reuse exactly the same 4 buffers. */
+    int same = 1;
+    for (int round = 0; round < 1000; round++) {
+        for (int i = 0; i < 4; i++) {
+            held[i] = frame_pool_video_alloc(pool);
+            int known = 0;
+            for (int j = 0; j < 4; j++)
+                known |= held[i]->plane[0] == planes[j];
+            same &= known;
+        }
+        for (int i = 0; i < 4; i++)
+            frame_pool_video_release(held[i]);
+    }
+    tap_ok(same, "steady state reuses the same memory (no allocation)");
+
+    rv_audio_buffer *a = frame_pool_audio_alloc(pool, 1601);
+    int16_t *data = a->data;
+    frame_pool_audio_release(a);
+    a = frame_pool_audio_alloc(pool, 1602);
+    tap_ok(a->data == data && a->samples == 1602, "audio buffers are reused, samples reset");
+    frame_pool_audio_ref(a);
+    frame_pool_audio_release(a);
+    tap_ok(frame_pool_outstanding(pool) == 1, "audio ref/release keeps it out until the last");
+    frame_pool_audio_release(a);
+}
+
+static void test_make_writable(frame_pool *pool)
+{
+    rv_video_frame *f = frame_pool_video_alloc(pool);
+    rv_video_frame *orig = f;
+    memset(f->plane[0], 77, (size_t)f->stride[0] * f->height);
+    tap_ok(frame_pool_video_make_writable(&f) == RV_OK && f == orig,
+           "make_writable on an exclusive frame keeps it (no copy)");
+    frame_pool_video_ref(f); /* now shared with "another holder" */
+    tap_ok(frame_pool_video_make_writable(&f) == RV_OK && f != orig, "shared: replaced by a copy");
+    tap_ok(frame_pool_video_refcount(orig) == 1 && frame_pool_video_refcount(f) == 1,
+           "the caller's reference to the original was released; the copy is exclusive");
+    tap_ok(f->plane[0][0] == 77 && f->plane[0][(size_t)f->stride[0] * f->height - 1] == 77,
+           "the copy holds the picture");
+    f->plane[0][0] = 1;
+    tap_ok(orig->plane[0][0] == 77, "writing the copy leaves the shared original untouched");
+    tap_ok(frame_pool_outstanding(pool) == 2, "two buffers out");
+    frame_pool_video_release(f);
+    frame_pool_video_release(orig);
+    tap_ok(frame_pool_outstanding(pool) == 0, "none out after both released");
+}
+
+static void test_destroy_with_frames_out(void)
+{
+    frame_pool *pool = frame_pool_create(&FMT);
+    rv_video_frame *f = frame_pool_video_alloc(pool);
+    rv_audio_buffer *a = frame_pool_audio_alloc(pool, 100);
+    frame_pool_destroy(pool);
+    /* The pool lives on for its buffers: they stay usable. */
+    memset(f->plane[0], 1, (size_t)f->stride[0] * f->height);
+    memset(a->data, 0, 100 * 2 * sizeof(int16_t));
+    frame_pool_video_ref(f);
+    frame_pool_video_release(f);
+    frame_pool_video_release(f);
+    frame_pool_audio_release(a);
+    tap_ok(1, "destroy with buffers out, then their release, frees everything (ASan checks)");
+    tap_ok(frame_pool_create(NULL) == NULL, "a NULL format is refused");
+    rv_program_format odd = FMT;
+    odd.width = 641;
+    tap_ok(frame_pool_create(&odd) == NULL, "an odd width is refused");
+}
+
+int main(void)
+{
+    tap_plan(7 + 4 + 3 + 7 + 3);
+    frame_pool *pool = frame_pool_create(&FMT);
+    if (!pool) {
+        tap_ok(0, "frame_pool_create");
+        return tap_done();
+    }
+    test_layout(pool);
+    test_refcounts(pool);
+    test_reuse(pool);
+    test_make_writable(pool);
+    frame_pool_destroy(pool);
+    test_destroy_with_frames_out();
+    return tap_done();
+}
