@@ -26,8 +26,12 @@
 #include "engine/engine.h"
 #include "loader/loader.h"
 #include "plan/plan.h"
+#include "telemetry/asrun.h"
 #ifdef RV_HAVE_CONTROL
 #include "control/control_server.h"
+#endif
+#ifdef RV_HAVE_TELEMETRY
+#include "telemetry/telemetry_server.h"
 #endif
 
 /** What a --run-for run shares with main. */
@@ -91,8 +95,50 @@ static void autostart_channels(engine *e, const config *cfg)
     }
 }
 
-/** Wait for a stop signal, or for the --run-for job to finish. */
-static void wait_for_stop(const sigset_t *set, run_for_job *job)
+/** The running engine's configs, for SIGHUP. */
+typedef struct reload_state {
+    engine *e;
+    const module_registry *reg;
+    const char *path;
+    config *current;      /**< owned: what the engine uses now */
+} reload_state;
+
+/** SIGHUP: re-read and validate the config; if it is valid, every running
+ *  channel takes its new sinks, renderer and slate at a tick boundary; if
+ *  not, everything keeps running on the old one. Main thread. */
+static void reload_config(void *arg)
+{
+    reload_state *rs = arg;
+    char err[1024];
+    config *next = NULL;
+    log_info("SIGHUP: reloading %s", rs->path);
+    if (config_load(rs->path, &next, err, sizeof(err)) != RV_OK ||
+        config_bind(next, rs->reg, err, sizeof(err)) != RV_OK) {
+        log_error("reload refused, keeping the running config: %s", err);
+        config_free(next);
+        return;
+    }
+    const config *cur = rs->current;
+    if (strcmp(cur->module_dir, next->module_dir) != 0 ||
+        (cur->metrics_listen == NULL) != (next->metrics_listen == NULL) ||
+        (cur->metrics_listen && strcmp(cur->metrics_listen, next->metrics_listen) != 0) ||
+        cur->control_listen_count != next->control_listen_count ||
+        (cur->asrun_dir == NULL) != (next->asrun_dir == NULL) ||
+        (cur->asrun_dir && strcmp(cur->asrun_dir, next->asrun_dir) != 0))
+        log_warn("reload: module_dir, control_listen, metrics_listen and asrun_dir changes take "
+                 "effect at the next restart");
+    log_set_level(next->log_level);
+    int refused = 0;
+    const config *old = engine_reload(rs->e, next, &refused);
+    config_free((config *)old);
+    rs->current = next;
+    log_info("reload done: %d channel(s) refused the change", refused);
+}
+
+/** Wait for a stop signal, or for the --run-for job to finish. SIGHUP calls
+ *  @p reload (may be NULL). */
+static void wait_for_stop(const sigset_t *set, run_for_job *job, void (*reload)(void *),
+                          void *reload_arg)
 {
     for (;;) {
         if (job && atomic_load(&job->done))
@@ -106,8 +152,8 @@ static void wait_for_stop(const sigset_t *set, run_for_job *job)
         if (sig == SIGUSR1)
             log_write(RV_LOG_ERROR, -1, NULL, "log level now %s",
                       log_level_name(log_cycle_level()));
-        else if (sig == SIGHUP)
-            log_warn("SIGHUP: live config reload is not supported by this build");
+        else if (sig == SIGHUP && reload)
+            reload(reload_arg);
     }
 }
 
@@ -118,6 +164,7 @@ static int run(const cli_options *opt, const sigset_t *set)
     module_registry *reg = NULL;
     master_clock *clock = NULL;
     engine *e = NULL;
+    asrun_writer *asrun = NULL;
     int status = 1;
 
     if (config_load(opt->config_path, &cfg, err, sizeof(err)) != RV_OK) {
@@ -157,6 +204,14 @@ static int run(const cli_options *opt, const sigset_t *set)
         fprintf(stderr, "out of memory\n");
         goto out;
     }
+    if (cfg->asrun_dir) {
+        asrun = asrun_writer_create(cfg->asrun_dir, err, sizeof(err));
+        if (!asrun) {
+            fprintf(stderr, "%s: %s\n", cfg->path, err);
+            goto out;
+        }
+        engine_set_asrun(e, asrun);
+    }
 #ifdef RV_HAVE_CONTROL
     control_server *control = NULL;
     if (cfg->control_listen_count > 0 &&
@@ -166,12 +221,25 @@ static int run(const cli_options *opt, const sigset_t *set)
         goto out;
     }
 #endif
+#ifdef RV_HAVE_TELEMETRY
+    telemetry_server *telemetry = NULL;
+    if (cfg->metrics_listen &&
+        telemetry_server_start(cfg->metrics_listen, e, &telemetry, err, sizeof(err)) != RV_OK) {
+        fprintf(stderr, "%s: metrics_listen: %s\n", cfg->path, err);
+#ifdef RV_HAVE_CONTROL
+        control_server_stop(control, 0);
+#endif
+        goto out;
+    }
+#endif
     int64_t start_utc_ms = clock_now_utc_ns(clock) / 1000000;
     autostart_channels(e, cfg);
     run_for_job job = {.e = e, .stop_utc_ms = start_utc_ms + opt->run_for_ms};
     pthread_t run_thread;
     int have_job = opt->run_for_ms >= 0 && pthread_create(&run_thread, NULL, run_for_main, &job) == 0;
-    wait_for_stop(set, have_job ? &job : NULL);
+    reload_state rs = {.e = e, .reg = reg, .path = opt->config_path, .current = cfg};
+    wait_for_stop(set, have_job ? &job : NULL, reload_config, &rs);
+    cfg = rs.current;
 #ifdef RV_HAVE_CONTROL
     if (control)
         control_server_stop(control, 1000);
@@ -179,9 +247,13 @@ static int run(const cli_options *opt, const sigset_t *set)
     engine_stop_all(e);
     if (have_job)
         pthread_join(run_thread, NULL);
+#ifdef RV_HAVE_TELEMETRY
+    telemetry_server_stop(telemetry);
+#endif
     status = 0;
 out:
     engine_destroy(e);
+    asrun_writer_destroy(asrun);
     clock_destroy(clock);
     registry_destroy(reg);
     config_free(cfg);

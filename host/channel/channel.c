@@ -46,79 +46,73 @@ void channel_on_event(void *owner, rv_context *ctx, rv_event_type type, int code
     pthread_mutex_unlock(&ch->status_lock);
 }
 
-static int channel_build_instances(channel *ch, char *err, size_t errlen)
+/** Producers for the plan's URIs. When none serves "slate:", a second
+ *  instance of the slate binding does, so plans can always name the slate. */
+static int channel_build_producers(channel *ch, char *err, size_t errlen)
 {
     const config_channel *cfg = ch->cfg;
-    int rc;
-    ch->producers = calloc(cfg->producer_count ? cfg->producer_count : 1, sizeof(module_instance));
-    ch->sinks = calloc(cfg->sink_count ? cfg->sink_count : 1, sizeof(sink_runner));
-    if (!ch->producers || !ch->sinks) {
+    ch->producers = calloc(cfg->producer_count + 1, sizeof(module_instance));
+    if (!ch->producers) {
         snprintf(err, errlen, "out of memory");
         return RV_ENOMEM;
     }
+    int slate_served = 0;
     for (size_t i = 0; i < cfg->producer_count; i++) {
-        rc = module_instance_create(&ch->producers[i], &cfg->producers[i], &ch->format, ch->id,
-                                    ch->name, ch->pool, ch->clock, channel_on_event, ch, err,
-                                    errlen);
+        int rc = module_instance_create(&ch->producers[i], &cfg->producers[i], &ch->format, ch->id,
+                                        ch->name, ch->pool, ch->clock, channel_on_event, ch, err,
+                                        errlen);
+        if (rc != RV_OK)
+            return rc;
+        ch->producer_count++;
+        slate_served |= loaded_module_serves(ch->producers[i].mod, "slate:");
+    }
+    if (!slate_served) {
+        int rc = module_instance_create(&ch->producers[ch->producer_count], &cfg->slate,
+                                        &ch->format, ch->id, ch->name, ch->pool, ch->clock,
+                                        channel_on_event, ch, err, errlen);
         if (rc != RV_OK)
             return rc;
         ch->producer_count++;
     }
-    rc = module_instance_create(&ch->slate, &cfg->slate, &ch->format, ch->id, ch->name, ch->pool,
-                                ch->clock, channel_on_event, ch, err, errlen);
-    if (rc != RV_OK)
-        return rc;
-    if (ch->slate.mod->kind != RV_KIND_PRODUCER || !loaded_module_serves(ch->slate.mod, "slate:")) {
-        snprintf(err, errlen, "slate module '%s' is not a producer serving 'slate:'",
-                 ch->slate.mod->name);
-        return RV_EINVAL;
-    }
-    rc = module_instance_create(&ch->renderer, &cfg->renderer, &ch->format, ch->id, ch->name,
-                                ch->pool, ch->clock, channel_on_event, ch, err, errlen);
-    if (rc != RV_OK)
-        return rc;
-    for (size_t i = 0; i < cfg->sink_count; i++) {
-        rc = module_instance_create(&ch->sinks[i].inst, &cfg->sinks[i], &ch->format, ch->id,
-                                    ch->name, ch->pool, ch->clock, channel_on_event, ch, err,
-                                    errlen);
-        if (rc != RV_OK)
-            return rc;
-        ch->sink_count++;
-    }
     return RV_OK;
 }
 
-/** Render the slate picture the output thread falls back to on underrun. */
-static int channel_render_fallback(channel *ch, char *err, size_t errlen)
+static int channel_build_instances(channel *ch, char *err, size_t errlen)
 {
-    const rv_producer_ops *ops = &ch->slate.mod->producer;
-    rv_segment_request req = {
-        .struct_size = sizeof(req),
-        .asset_uri = "slate:",
-        .frame_count = 1,
-        .type = RV_SEGMENT_CONTENT,
-        .event_id = "",
-        .transition_in = {RV_TRANSITION_NONE, 0},
-        .transition_out = {RV_TRANSITION_NONE, 0},
-    };
-    void *seg = NULL;
-    int rc = ops->open(ch->slate.state, &req, &seg);
-    if (rc == RV_OK) {
-        rv_produce out = {.tick = 0, .index = 0, .asset_offset_ms = -1};
-        out.audio = frame_pool_audio_alloc(ch->pool, rv_samples_in_tick(ch->rate,
-                                                                         ch->format.audio_rate, 0));
-        if (!out.audio)
-            rc = RV_ENOMEM;
-        else
-            rc = ops->read(seg, &out);
-        frame_pool_audio_release(out.audio);
-        ops->close(seg);
-        ch->fallback = out.video;
+    const config_channel *cfg = ch->cfg;
+    int rc = channel_build_producers(ch, err, errlen);
+    if (rc != RV_OK)
+        return rc;
+    ch->slate = channel_instance_new(ch, &cfg->slate, err, errlen);
+    if (!ch->slate)
+        return RV_EINVAL;
+    rv_video_frame *fallback = channel_render_fallback(ch, ch->slate, err, errlen);
+    if (!fallback)
+        return RV_EINVAL;
+    atomic_store(&ch->fallback, fallback);
+    module_instance *renderer = channel_instance_new(ch, &cfg->renderer, err, errlen);
+    if (!renderer)
+        return RV_EINVAL;
+    atomic_store(&ch->renderer, renderer);
+    if (renderer->mod->kind != RV_KIND_RENDERER) {
+        snprintf(err, errlen, "module '%s' is not a renderer", renderer->mod->name);
+        return RV_EINVAL;
     }
-    if (rc != RV_OK || !ch->fallback) {
-        snprintf(err, errlen, "slate module '%s' could not render the fallback slate: %s",
-                 ch->slate.mod->name, rv_strerror(rc));
-        return rc != RV_OK ? rc : RV_EINTERNAL;
+    if (cfg->sink_count > ENGINE_MAX_SINKS) {
+        snprintf(err, errlen, "more than %d sinks", ENGINE_MAX_SINKS);
+        return RV_EINVAL;
+    }
+    sink_set *set = calloc(1, sizeof(*set));
+    if (!set) {
+        snprintf(err, errlen, "out of memory");
+        return RV_ENOMEM;
+    }
+    atomic_store(&ch->sinks, set);
+    for (size_t i = 0; i < cfg->sink_count; i++) {
+        sink_runner *sr = sink_runner_create(ch, &cfg->sinks[i], err, errlen);
+        if (!sr)
+            return RV_EINVAL;
+        set->runner[set->count++] = sr;
     }
     return RV_OK;
 }
@@ -134,6 +128,7 @@ static channel *channel_alloc(const channel_params *params)
     ch->format = params->format;
     ch->rate = params->format.frame_rate;
     ch->clock = params->clock;
+    ch->asrun = params->asrun;
     ch->is_virtual = clock_is_virtual(params->clock);
     pthread_mutex_init(&ch->plan_lock, NULL);
     pthread_mutex_init(&ch->finish_lock, NULL);
@@ -141,8 +136,11 @@ static channel *channel_alloc(const channel_params *params)
     pthread_mutex_init(&ch->preload_lock, NULL);
     pthread_cond_init(&ch->preload_cond, NULL);
     pthread_mutex_init(&ch->status_lock, NULL);
+    pthread_mutex_init(&ch->sinks_lock, NULL);
     ch->preload.state = PRELOAD_IDLE;
     ch->now_segment = -1;
+    ch->next_segment = -1;
+    atomic_store(&ch->position_ms, -1);
     atomic_store(&ch->last_tick, -1);
     atomic_store(&ch->state, CHANNEL_BUFFERING);
     ch->freeze_max_ticks = rv_ms_to_first_tick(ch->rate, FREEZE_MAX_MS) - 1;
@@ -172,17 +170,18 @@ static void channel_free(channel *ch)
     channel_sinks_stop(ch);
     channel_preload_clear(ch);
     channel_drain_ring(ch);
-    module_instance_destroy(&ch->renderer);
+    channel_instance_free(atomic_exchange(&ch->renderer, NULL));
     for (size_t i = 0; i < ch->producer_count; i++)
         module_instance_destroy(&ch->producers[i]);
-    module_instance_destroy(&ch->slate);
+    channel_instance_free(ch->slate);
+    channel_instance_free(atomic_exchange(&ch->slate_next, NULL));
+    channel_instance_free(atomic_exchange(&ch->slate_retired, NULL));
     frame_pool_video_release(ch->black);
-    frame_pool_video_release(ch->fallback);
+    frame_pool_video_release(atomic_exchange(&ch->fallback, NULL));
     plan_unref(ch->plan);
     plan_unref(ch->pending);
     plan_unref(ch->prod_plan);
     free(ch->producers);
-    free(ch->sinks);
     ring_destroy(ch->ring);
     frame_pool_destroy(ch->pool);
     config_channel_free(ch->cfg);
@@ -192,6 +191,7 @@ static void channel_free(channel *ch)
     pthread_mutex_destroy(&ch->preload_lock);
     pthread_cond_destroy(&ch->preload_cond);
     pthread_mutex_destroy(&ch->status_lock);
+    pthread_mutex_destroy(&ch->sinks_lock);
     free(ch);
 }
 
@@ -245,8 +245,6 @@ int channel_start(const channel_params *params, channel **out, char *err, size_t
                                      : clock_first_tick_at(ch->epoch_utc_ms, ch->rate,
                                                            params->stop_utc_ms));
     int rc = channel_build_instances(ch, err, errlen);
-    if (rc == RV_OK)
-        rc = channel_render_fallback(ch, err, errlen);
     if (rc == RV_OK) {
         ch->black = frame_pool_video_alloc(ch->pool);
         if (ch->black)
@@ -254,8 +252,6 @@ int channel_start(const channel_params *params, channel **out, char *err, size_t
         else
             rc = RV_ENOMEM;
     }
-    if (rc == RV_OK)
-        rc = channel_sinks_start(ch, err, errlen);
     if (rc != RV_OK)
         goto fail;
     if (pthread_create(&ch->producer_thread, NULL, channel_producer_main, ch) != 0)
@@ -338,9 +334,11 @@ void channel_wait_finished(channel *ch)
 
 static void channel_status_sinks(channel *ch, channel_status *out)
 {
-    out->sink_count = ch->sink_count < ENGINE_MAX_SINKS ? ch->sink_count : ENGINE_MAX_SINKS;
+    pthread_mutex_lock(&ch->sinks_lock);
+    sink_set *set = atomic_load(&ch->sinks);
+    out->sink_count = set ? set->count : 0;
     for (size_t i = 0; i < out->sink_count; i++) {
-        sink_runner *sr = &ch->sinks[i];
+        sink_runner *sr = set->runner[i];
         sink_status *ss = &out->sinks[i];
         const rv_sink_ops *ops = &sr->inst.mod->sink;
         snprintf(ss->module, sizeof(ss->module), "%s", sr->inst.mod->name);
@@ -349,9 +347,10 @@ static void channel_status_sinks(channel *ch, channel_status *out)
             ops->get_stats(sr->inst.state, &ss->stats);
         if (ops->describe)
             ops->describe(sr->inst.state, ss->address, sizeof(ss->address));
-        ss->queue_dropped = sr->queue ? sink_queue_dropped(sr->queue) : 0;
+        ss->queue_dropped = sink_queue_dropped(sr->queue);
         ss->restarts = atomic_load(&sr->restarts);
     }
+    pthread_mutex_unlock(&ch->sinks_lock);
 }
 
 void channel_status_get(channel *ch, channel_status *out)
@@ -369,6 +368,14 @@ void channel_status_get(channel *ch, channel_status *out)
     snprintf(out->event_id, sizeof(out->event_id), "%s", ch->now_event);
     snprintf(out->asset_uri, sizeof(out->asset_uri), "%s", ch->now_asset);
     snprintf(out->last_error, sizeof(out->last_error), "%s", ch->last_error);
+    out->segment_start_utc_ms = ch->now_pos.start_utc_ms;
+    out->segment_end_utc_ms = ch->now_pos.end_utc_ms;
+    snprintf(out->next_block_id, sizeof(out->next_block_id), "%s", ch->next_block);
+    out->next_segment_index = ch->next_segment;
+    snprintf(out->next_event_id, sizeof(out->next_event_id), "%s", ch->next_event);
+    snprintf(out->next_asset_uri, sizeof(out->next_asset_uri), "%s", ch->next_asset);
+    out->next_start_utc_ms = ch->next_pos.start_utc_ms;
+    out->next_end_utc_ms = ch->next_pos.end_utc_ms;
     pthread_mutex_unlock(&ch->status_lock);
     out->tick = atomic_load(&ch->last_tick);
     out->frame_gap_seconds = (double)atomic_load(&ch->frame_gap_ns) / 1e9;
@@ -379,6 +386,14 @@ void channel_status_get(channel *ch, channel_status *out)
     out->frames_pad = atomic_load(&ch->frames_by_source[RV_SOURCE_PAD]);
     out->late_ticks = atomic_load(&ch->late_ticks);
     out->producer_errors = atomic_load(&ch->producer_errors);
+    out->producer_restarts = atomic_load(&ch->producer_restarts);
+    out->segments_aired = atomic_load(&ch->segments_by_outcome[ASRUN_AIRED]);
+    out->segments_truncated = atomic_load(&ch->segments_by_outcome[ASRUN_TRUNCATED]);
+    out->segments_padded = atomic_load(&ch->segments_by_outcome[ASRUN_PADDED]);
+    out->segments_failed = atomic_load(&ch->segments_by_outcome[ASRUN_FAILED]);
+    out->segments_skipped = atomic_load(&ch->segments_by_outcome[ASRUN_SKIPPED]);
+    out->epoch_utc_ms = ch->epoch_utc_ms;
+    out->position_ms = atomic_load(&ch->position_ms);
     out->format = ch->format;
     channel_status_sinks(ch, out);
 }

@@ -28,6 +28,7 @@ typedef struct channel_params {
     plan *plan;                    /**< one reference passes to the channel */
     master_clock *clock;           /**< borrowed; outlives the channel */
     int64_t stop_utc_ms;           /**< emit ticks due before this, then end; INT64_MAX: run */
+    struct asrun_writer *asrun;    /**< borrowed, outlives the channel; NULL: none */
 } channel_params;
 
 /** Build every instance, compute the epoch, prime the first frame, start the
@@ -38,6 +39,12 @@ int channel_start(const channel_params *params, channel **out, char *err, size_t
 void channel_update_plan(channel *ch, plan *p);
 /** Stop threads, flush and stop sinks, destroy instances, free. Control thread. */
 void channel_stop(channel *ch);
+
+/** Apply @p cfg (borrowed) to the running channel: sinks added, removed or
+ *  changed and renderer and slate changes take effect at a tick boundary;
+ *  nothing else pauses. A changed profile is refused (RV_ESTATE). On error
+ *  nothing changed and @p err says why. Control thread. */
+int channel_reconfigure(channel *ch, const config_channel *cfg, char *err, size_t errlen);
 
 /** The plan handle on air (borrowed until the next update). */
 const char *channel_plan_handle(channel *ch);

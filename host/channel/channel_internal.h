@@ -18,6 +18,7 @@
 #include "core/ring.h"
 #include "core/sink_queue.h"
 #include "plan/timeline.h"
+#include "telemetry/asrun.h"
 
 /** One tick's worth of produced output, staged in the ring. */
 typedef struct staged_frame {
@@ -29,6 +30,13 @@ typedef struct staged_frame {
     rv_tick_source source;
     int failed;                /**< slate because the asset failed */
 } staged_frame;
+
+/** What one segment instance aired, counted by the output thread. */
+typedef struct segment_tally {
+    int64_t first_aired_tick;  /**< first tick this instance aired */
+    int64_t by_source[5];      /**< indexed by rv_tick_source */
+    int join_in_progress;      /**< the channel (or a plan swap) joined it midway */
+} segment_tally;
 
 /** One tick queued for a sink: the tick (with its references) and a
  *  reference to the plan its strings point into. */
@@ -46,6 +54,13 @@ typedef struct sink_runner {
     atomic_uint_fast64_t restarts;
     atomic_uint_fast64_t errors;
 } sink_runner;
+
+/** The sinks the output thread feeds. Immutable once published: a reload
+ *  publishes a new set and retires the old one after a tick boundary. */
+typedef struct sink_set {
+    size_t count;
+    sink_runner *runner[ENGINE_MAX_SINKS];  /**< owned by the channel */
+} sink_set;
 
 /** The preload thread's single slot: a request and its result. */
 typedef enum preload_state {
@@ -88,15 +103,18 @@ struct channel {
     ring *ring;
     int64_t freeze_max_ticks;     /**< repeat the last picture at most this long */
 
-    module_instance *producers;   /**< owned array */
+    module_instance *producers;   /**< owned array: serve the plan's URIs */
     size_t producer_count;
-    module_instance slate;
-    module_instance renderer;
-    sink_runner *sinks;           /**< owned array */
-    size_t sink_count;
+    module_instance *slate;       /**< the fallback slate; producer thread's once running */
+    _Atomic(module_instance *) slate_next;    /**< published by a reload */
+    _Atomic(module_instance *) slate_retired; /**< handed back by the producer */
+    _Atomic(module_instance *) renderer;      /**< read by the output thread per tick */
+    _Atomic(sink_set *) sinks;                /**< read by the output thread per tick */
+    pthread_mutex_t sinks_lock;   /**< held while replacing or reading the sets */
+    atomic_llong ticks_done;      /**< ticks the output thread has completed */
 
     rv_video_frame *black;        /**< shared black picture (one reference) */
-    rv_video_frame *fallback;     /**< pre-rendered slate picture (one reference) */
+    _Atomic(rv_video_frame *) fallback; /**< pre-rendered slate picture (one reference) */
 
     /* plans: plan_lock guards every field here */
     pthread_mutex_t plan_lock;
@@ -131,6 +149,10 @@ struct channel {
     atomic_uint_fast64_t late_ticks;
     atomic_uint_fast64_t stale_dropped;
     atomic_uint_fast64_t producer_errors;
+    atomic_uint_fast64_t producer_restarts;
+    atomic_uint_fast64_t segments_by_outcome[6]; /**< indexed by asrun_status */
+    atomic_llong position_ms;
+    asrun_writer *asrun;          /**< borrowed; NULL: no as-run log */
     atomic_int state;             /**< channel_state */
     atomic_int failing;           /**< the producer airs the slate for a failure */
 
@@ -142,6 +164,11 @@ struct channel {
     char now_event[256];
     char now_asset[256];
     char last_error[256];
+    timeline_pos next_pos;
+    char next_block[256];
+    int32_t next_segment;
+    char next_event[256];
+    char next_asset[256];
 };
 
 /* channel_output.c */
@@ -155,10 +182,38 @@ void channel_open_segment_close(open_segment *seg);
 void channel_preload_clear(channel *ch);
 
 /* channel_sinks.c */
-int channel_sinks_start(channel *ch, char *err, size_t errlen);
+/** Create, start and run one sink for @p binding (borrowed). NULL with the
+ *  reason in @p err. Control thread. */
+sink_runner *sink_runner_create(channel *ch, const config_binding *binding, char *err,
+                                size_t errlen);
+/** Let the sink drain its queue, join its thread, stop, destroy, free. */
+void sink_runner_retire(sink_runner *sr);
+/** Hand @p tick to every sink of the current set. Output thread. */
 void channel_sinks_push(channel *ch, const rv_tick *tick, plan *p);
+/** Retire every sink. Control thread, output thread stopped. */
 void channel_sinks_stop(channel *ch);
 void channel_sink_entry_release(void *entry);
+
+/* channel_reload.c */
+/** Heap instance of @p binding for this channel. NULL with @p err. */
+module_instance *channel_instance_new(channel *ch, const config_binding *binding, char *err,
+                                      size_t errlen);
+void channel_instance_free(module_instance *mi);
+/** Render a fallback slate picture with @p slate. NULL with @p err. */
+rv_video_frame *channel_render_fallback(channel *ch, module_instance *slate, char *err,
+                                        size_t errlen);
+/** Wait (real time, bounded) until the output thread finished a tick that
+ *  began after this call, or has ended. */
+void channel_wait_tick_boundary(channel *ch);
+
+/* channel_asrun.c: the output thread's per-segment accounting */
+void channel_tally_begin(segment_tally *t, int64_t first_aired_tick, int join_in_progress);
+/** The instance at @p pos ended (@p cut: before its fence). Counts its
+ *  outcome and submits its as-run line. Output thread. */
+void channel_tally_finish(channel *ch, const plan *p, const timeline_pos *pos,
+                          const segment_tally *t);
+/** A segment that owned no tick was passed over. Output thread. */
+void channel_tally_skipped(channel *ch, const plan *p, const timeline_pos *pos);
 
 /* channel.c */
 /** Event callback for every module instance of the channel. Thread: any. */

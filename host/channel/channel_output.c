@@ -29,6 +29,7 @@ typedef struct output_state {
     rv_video_frame *last;       /**< last real picture (one reference) */
     int64_t last_real_tick;
     int on_time_once;           /**< late ticks count once the start burst is over */
+    segment_tally tally;        /**< what the segment on air has aired so far */
 } output_state;
 
 void channel_release_staged(staged_frame *f)
@@ -96,7 +97,29 @@ static void output_publish_now(channel *ch, const output_state *os)
     ch->now_segment = s ? s->index : -1;
     snprintf(ch->now_event, sizeof(ch->now_event), "%s", s ? s->event_id : "");
     snprintf(ch->now_asset, sizeof(ch->now_asset), "%s", s ? s->asset_uri : "");
+    timeline_pos next = os->pos;
+    timeline_next(os->plan, ch->epoch_utc_ms, ch->rate, &next);
+    const plan_block *nb = timeline_block(os->plan, &next);
+    const plan_segment *ns = timeline_segment(os->plan, &next);
+    ch->next_pos = next;
+    snprintf(ch->next_block, sizeof(ch->next_block), "%s", nb ? nb->id : "");
+    ch->next_segment = ns ? ns->index : -1;
+    snprintf(ch->next_event, sizeof(ch->next_event), "%s", ns ? ns->event_id : "");
+    snprintf(ch->next_asset, sizeof(ch->next_asset), "%s", ns ? ns->asset_uri : "");
     pthread_mutex_unlock(&ch->status_lock);
+}
+
+/** Leave the segment at os->pos for the next one owning tick @p n, passing
+ *  over (and reporting) segments that own no tick. */
+static void output_advance(channel *ch, output_state *os, int64_t n)
+{
+    channel_tally_finish(ch, os->plan, &os->pos, &os->tally);
+    while (n >= os->pos.end_tick && timeline_next_any(os->plan, ch->epoch_utc_ms, ch->rate,
+                                                      &os->pos))
+        if (os->pos.first_tick == os->pos.end_tick)
+            channel_tally_skipped(ch, os->plan, &os->pos);
+    channel_tally_begin(&os->tally, n, 0);
+    output_publish_now(ch, os);
 }
 
 /** Apply a plan swap at tick @p n: the new plan is joined at this instant. */
@@ -126,6 +149,10 @@ static void output_apply_pending(channel *ch, output_state *os, int64_t n)
     log_write(RV_LOG_INFO, ch->id, NULL,
               "plan '%s' on air from tick %" PRId64 " (%s)", next->handle, n,
               soft ? "same segment kept" : "joined at this instant");
+    if (!soft) {
+        channel_tally_finish(ch, os->plan, &os->pos, &os->tally);
+        channel_tally_begin(&os->tally, n, npos.first_tick < n);
+    }
     plan_unref(os->plan);
     os->plan = next;
     os->pos = npos;
@@ -182,8 +209,9 @@ static void output_fill(channel *ch, output_state *os, int64_t n, rv_tick *t)
         t->source = RV_SOURCE_FREEZE;
         return;
     }
-    frame_pool_video_ref(ch->fallback);
-    t->video = ch->fallback;
+    rv_video_frame *fallback = atomic_load(&ch->fallback);
+    frame_pool_video_ref(fallback);
+    t->video = fallback;
     t->source = RV_SOURCE_SLATE;
     if (atomic_load(&ch->state) != CHANNEL_ERROR) {
         atomic_store(&ch->state, CHANNEL_ERROR);
@@ -202,6 +230,8 @@ static void output_account(channel *ch, output_state *os, const rv_tick *t, int6
         atomic_fetch_add(&ch->late_ticks, 1);
     atomic_fetch_add(&ch->frames_by_source[t->source], 1);
     atomic_store(&ch->last_tick, t->tick);
+    atomic_store(&ch->position_ms, t->asset_offset_ms);
+    os->tally.by_source[t->source]++;
 }
 
 static void output_finish(channel *ch)
@@ -220,19 +250,18 @@ void *channel_output_main(void *arg)
     os.plan = plan_ref(ch->plan);
     pthread_mutex_unlock(&ch->plan_lock);
     timeline_locate(os.plan, ch->epoch_utc_ms, ch->rate, 0, &os.pos);
+    channel_tally_begin(&os.tally, 0, os.pos.first_tick < 0);
     output_publish_now(ch, &os);
+    int64_t n = 0;
 
-    for (int64_t n = 0; !atomic_load(&ch->stopping); n++) {
+    for (; !atomic_load(&ch->stopping); n++) {
         if (n >= atomic_load(&ch->stop_tick))
             break;
         int64_t deadline_ns = ch->epoch_ns + rv_ticks_to_ns(ch->rate, n);
         clock_sleep_until(ch->clock, deadline_ns);
         output_apply_pending(ch, &os, n);
-        if (n >= os.pos.end_tick) {
-            while (n >= os.pos.end_tick)
-                timeline_next(os.plan, ch->epoch_utc_ms, ch->rate, &os.pos);
-            output_publish_now(ch, &os);
-        }
+        if (n >= os.pos.end_tick)
+            output_advance(ch, &os, n);
         rv_tick t;
         output_build_tick(ch, &os, n, &t);
         output_fill(ch, &os, n, &t);
@@ -242,17 +271,21 @@ void *channel_output_main(void *arg)
             frame_pool_audio_release(t.audio);
             continue;
         }
-        if (ch->renderer.mod) {
-            int rc = ch->renderer.mod->renderer.render(ch->renderer.state, &t);
+        module_instance *renderer = atomic_load_explicit(&ch->renderer, memory_order_acquire);
+        if (renderer) {
+            int rc = renderer->mod->renderer.render(renderer->state, &t);
             if (rc != RV_OK && log_enabled(RV_LOG_DEBUG))
-                log_write(RV_LOG_DEBUG, ch->id, ch->renderer.mod->name,
+                log_write(RV_LOG_DEBUG, ch->id, renderer->mod->name,
                           "render failed at tick %" PRId64 ": %s", n, rv_strerror(rc));
         }
         channel_sinks_push(ch, &t, os.plan);
         output_account(ch, &os, &t, deadline_ns);
         frame_pool_video_release(t.video);
         frame_pool_audio_release(t.audio);
+        atomic_fetch_add_explicit(&ch->ticks_done, 1, memory_order_release);
     }
+    if (n > os.tally.first_aired_tick)
+        channel_tally_finish(ch, os.plan, &os.pos, &os.tally);
     frame_pool_video_release(os.last);
     plan_unref(os.plan);
     output_finish(ch);

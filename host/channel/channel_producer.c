@@ -57,8 +57,6 @@ static module_instance *producer_for_uri(channel *ch, const char *uri)
     for (size_t i = 0; i < ch->producer_count; i++)
         if (loaded_module_serves(ch->producers[i].mod, uri))
             return &ch->producers[i];
-    if (ch->slate.mod && loaded_module_serves(ch->slate.mod, uri))
-        return &ch->slate;
     return NULL;
 }
 
@@ -91,6 +89,7 @@ static int segment_open(channel *ch, module_instance *producer, plan *p, const t
         .gain_db = s ? s->gain_db : 0.0,
         .transition_in = s ? s->transition_in : (rv_transition){RV_TRANSITION_NONE, 0},
         .transition_out = s ? s->transition_out : (rv_transition){RV_TRANSITION_NONE, 0},
+        .first_tick_utc_ns = ch->epoch_ns + rv_ticks_to_ns(ch->rate, first_tick),
     };
     int rc = producer->mod->producer.open(producer->state, &out->req, &out->handle);
     if (rc != RV_OK || !out->handle) {
@@ -235,7 +234,7 @@ static void producer_enter_slate(channel *ch, producer_state *ps, int failed)
     producer_close(ps);
     ps->failed = failed;
     atomic_store(&ch->failing, failed);
-    int rc = segment_open(ch, &ch->slate, ps->plan, &ps->pos, "slate:", ps->t, &ps->cur);
+    int rc = segment_open(ch, ch->slate, ps->plan, &ps->pos, "slate:", ps->t, &ps->cur);
     if (rc != RV_OK) {
         log_write(RV_LOG_ERROR, ch->id, NULL, "the slate failed to open (%s): airing black",
                   rv_strerror(rc));
@@ -301,6 +300,7 @@ static void producer_retry(channel *ch, producer_state *ps)
         return;
     }
     recovery_record(ch, now_ms);
+    atomic_fetch_add(&ch->producer_restarts, 1);
     open_segment seg;
     int rc = segment_open_content(ch, ps->plan, &ps->pos, ps->t, &seg);
     if (rc != RV_OK) {
@@ -347,6 +347,23 @@ static void producer_enter(channel *ch, producer_state *ps)
     ps->source = RV_SOURCE_REAL;
 }
 
+/** A reload published a new fallback slate: use it from this frame on and
+ *  hand the old one back to the control thread. */
+static void producer_adopt_slate(channel *ch, producer_state *ps)
+{
+    module_instance *next = atomic_exchange(&ch->slate_next, NULL);
+    if (!next)
+        return;
+    module_instance *old = ch->slate;
+    int reopen = ps->cur.producer == old;
+    if (reopen)
+        producer_close(ps);
+    ch->slate = next;
+    if (reopen)
+        producer_enter_slate(ch, ps, ps->failed);
+    atomic_store(&ch->slate_retired, old);
+}
+
 /** Adopt the pending plan from ps->switch_tick on. */
 static void producer_switch(channel *ch, producer_state *ps)
 {
@@ -356,6 +373,11 @@ static void producer_switch(channel *ch, producer_state *ps)
     ps->plan = ps->switch_plan;
     ps->switch_plan = NULL;
     ps->t = ps->switch_tick;
+    /* On the real clock the output may already be past the restart tick:
+     * start with the first tick that can still air. */
+    int64_t last = atomic_load(&ch->last_tick);
+    if (!ch->is_virtual && last >= 0 && ps->t < last + 2)
+        ps->t = last + 2;
     timeline_locate(ps->plan, ch->epoch_utc_ms, ch->rate, ps->t, &ps->pos);
     producer_enter(ch, ps);
 }
@@ -484,6 +506,7 @@ void *channel_producer_main(void *arg)
     channel *ch = arg;
     producer_state ps = {.mode = MODE_NONE, .retry_tick = INT64_MAX};
     while (!atomic_load(&ch->stopping)) {
+        producer_adopt_slate(ch, &ps);
         producer_check_generation(ch, &ps);
         if (ps.switch_plan && ps.t >= ps.switch_tick)
             producer_switch(ch, &ps);

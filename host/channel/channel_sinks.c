@@ -5,10 +5,13 @@
  *
  * Real clock: a full queue drops its oldest tick (counted), so a slow sink
  * never slows the output thread. Virtual clock: the queue blocks, so a
- * virtual-clock run delivers every tick to every sink.
+ * virtual-clock run delivers every tick to every sink. The output thread
+ * reads the current sink set through one atomic pointer, so a reload can add
+ * or remove sinks at a tick boundary without pausing the others.
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -34,33 +37,32 @@ static void sleep_ms(int64_t ms)
 }
 
 /** Stop the sink, wait, start it again; repeat with longer waits until it
- *  starts or the channel stops. Sink thread. */
-static int sink_restart(sink_runner *sr)
+ *  starts or the sink is retired. Sink thread (never concurrent with write). */
+static void sink_restart(sink_runner *sr)
 {
     const rv_sink_ops *ops = &sr->inst.mod->sink;
     int64_t backoff_ms = SINK_BACKOFF_FIRST_MS;
     if (sr->inst.started && ops->stop)
         ops->stop(sr->inst.state);
     sr->inst.started = 0;
-    while (!atomic_load(&sr->ch->stopping)) {
-        for (int64_t waited = 0; waited < backoff_ms && !atomic_load(&sr->ch->stopping);
+    while (!sink_queue_closed(sr->queue)) {
+        for (int64_t waited = 0; waited < backoff_ms && !sink_queue_closed(sr->queue);
              waited += 20)
             sleep_ms(20);
-        if (atomic_load(&sr->ch->stopping))
-            break;
+        if (sink_queue_closed(sr->queue))
+            return;
         atomic_fetch_add(&sr->restarts, 1);
         int rc = ops->start ? ops->start(sr->inst.state) : RV_OK;
         if (rc == RV_OK) {
             sr->inst.started = 1;
             log_write(RV_LOG_INFO, sr->ch->id, sr->inst.mod->name, "sink restarted");
-            return RV_OK;
+            return;
         }
+        backoff_ms = backoff_ms * 2 > SINK_BACKOFF_MAX_MS ? SINK_BACKOFF_MAX_MS : backoff_ms * 2;
         log_write(RV_LOG_WARN, sr->ch->id, sr->inst.mod->name,
                   "sink restart failed: %s (next try in %" PRId64 " ms)", rv_strerror(rc),
-                  backoff_ms * 2 > SINK_BACKOFF_MAX_MS ? SINK_BACKOFF_MAX_MS : backoff_ms * 2);
-        backoff_ms = backoff_ms * 2 > SINK_BACKOFF_MAX_MS ? SINK_BACKOFF_MAX_MS : backoff_ms * 2;
+                  backoff_ms);
     }
-    return RV_ESTATE;
 }
 
 static void *sink_main(void *arg)
@@ -74,6 +76,8 @@ static void *sink_main(void *arg)
             break;
         if (rc != RV_OK)
             continue;
+        if (!sr->inst.started)
+            sink_restart(sr);
         if (sr->inst.started) {
             rc = ops->write(sr->inst.state, &e.tick);
             if (rc != RV_OK) {
@@ -91,52 +95,79 @@ static void *sink_main(void *arg)
     return NULL;
 }
 
-int channel_sinks_start(channel *ch, char *err, size_t errlen)
+sink_runner *sink_runner_create(channel *ch, const config_binding *binding, char *err,
+                                size_t errlen)
 {
+    sink_runner *sr = calloc(1, sizeof(*sr));
+    if (!sr) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    sr->ch = ch;
+    if (module_instance_create(&sr->inst, binding, &ch->format, ch->id, ch->name, ch->pool,
+                               ch->clock, channel_on_event, ch, err, errlen) != RV_OK) {
+        free(sr);
+        return NULL;
+    }
+    if (sr->inst.mod->kind != RV_KIND_SINK) {
+        snprintf(err, errlen, "module '%s' is not a sink", sr->inst.mod->name);
+        goto fail;
+    }
     size_t capacity = (size_t)((ch->rate.num + ch->rate.den - 1) / ch->rate.den) + 2;
     sink_queue_policy policy = ch->is_virtual ? SINK_QUEUE_BLOCK : SINK_QUEUE_DROP_OLDEST;
-    for (size_t i = 0; i < ch->sink_count; i++) {
-        sink_runner *sr = &ch->sinks[i];
-        sr->ch = ch;
-        sr->queue = sink_queue_create(capacity, sizeof(sink_entry), policy,
-                                      channel_sink_entry_release);
-        if (!sr->queue) {
-            snprintf(err, errlen, "sink %zu: out of memory", i);
-            return RV_ENOMEM;
-        }
-        if (pthread_create(&sr->thread, NULL, sink_main, sr) != 0) {
-            snprintf(err, errlen, "sink %zu: cannot start its thread", i);
-            return RV_ENOMEM;
-        }
-        sr->thread_started = 1;
+    sr->queue = sink_queue_create(capacity, sizeof(sink_entry), policy,
+                                  channel_sink_entry_release);
+    if (!sr->queue) {
+        snprintf(err, errlen, "sink '%s': out of memory", sr->inst.mod->name);
+        goto fail;
     }
-    return RV_OK;
+    if (pthread_create(&sr->thread, NULL, sink_main, sr) != 0) {
+        snprintf(err, errlen, "sink '%s': cannot start its thread", sr->inst.mod->name);
+        goto fail;
+    }
+    sr->thread_started = 1;
+    return sr;
+fail:
+    if (sr->queue)
+        sink_queue_destroy(sr->queue);
+    module_instance_destroy(&sr->inst);
+    free(sr);
+    return NULL;
+}
+
+void sink_runner_retire(sink_runner *sr)
+{
+    if (!sr)
+        return;
+    sink_queue_close(sr->queue);
+    if (sr->thread_started)
+        pthread_join(sr->thread, NULL);
+    module_instance_destroy(&sr->inst);
+    sink_queue_destroy(sr->queue);
+    free(sr);
 }
 
 void channel_sinks_push(channel *ch, const rv_tick *tick, plan *p)
 {
-    for (size_t i = 0; i < ch->sink_count; i++) {
+    sink_set *set = atomic_load_explicit(&ch->sinks, memory_order_acquire);
+    for (size_t i = 0; set && i < set->count; i++) {
         sink_entry e = {.tick = *tick, .plan = plan_ref(p)};
         frame_pool_video_ref(e.tick.video);
         frame_pool_audio_ref(e.tick.audio);
-        sink_queue_push(ch->sinks[i].queue, &e);
+        sink_queue_push(set->runner[i]->queue, &e);
     }
 }
 
-/** Let every sink drain its queue, join its thread, stop and destroy it. */
 void channel_sinks_stop(channel *ch)
 {
-    for (size_t i = 0; i < ch->sink_count; i++)
-        if (ch->sinks[i].queue)
-            sink_queue_close(ch->sinks[i].queue);
-    for (size_t i = 0; i < ch->sink_count; i++) {
-        sink_runner *sr = &ch->sinks[i];
-        if (sr->thread_started)
-            pthread_join(sr->thread, NULL);
-        sr->thread_started = 0;
-        module_instance_destroy(&sr->inst);
-        if (sr->queue)
-            sink_queue_destroy(sr->queue);
-        sr->queue = NULL;
-    }
+    pthread_mutex_lock(&ch->sinks_lock);
+    sink_set *set = atomic_exchange(&ch->sinks, NULL);
+    pthread_mutex_unlock(&ch->sinks_lock);
+    if (!set)
+        return;
+    for (size_t i = 0; i < set->count; i++)
+        sink_queue_close(set->runner[i]->queue);
+    for (size_t i = 0; i < set->count; i++)
+        sink_runner_retire(set->runner[i]);
+    free(set);
 }

@@ -189,3 +189,11 @@ uint64_t sink_queue_dropped(const sink_queue *q)
 {
     return atomic_load(&((sink_queue *)q)->dropped);
 }
+
+int sink_queue_closed(sink_queue *q)
+{
+    pthread_mutex_lock(&q->lock);
+    int closed = q->closed;
+    pthread_mutex_unlock(&q->lock);
+    return closed;
+}

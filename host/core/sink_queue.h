@@ -42,6 +42,8 @@ void sink_queue_close(sink_queue *q);
 /** Reopen a closed queue (used when a sink restarts). */
 void sink_queue_reopen(sink_queue *q);
 
+/** True once sink_queue_close was called (and not reopened). Thread: any. */
+int sink_queue_closed(sink_queue *q);
 size_t sink_queue_depth(sink_queue *q);
 uint64_t sink_queue_dropped(const sink_queue *q);
 

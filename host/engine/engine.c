@@ -25,10 +25,12 @@ typedef struct channel_slot {
     int32_t id;
     pthread_mutex_t lock;   /**< held for the whole of one control call */
     channel *ch;            /**< NULL when stopped */
+    int32_t port;           /**< StartChannel's port override, 0 if none */
 } channel_slot;
 
 struct engine {
-    const config *cfg;
+    const config *cfg;      /**< cfg_lock: read for a call, written by reload */
+    pthread_rwlock_t cfg_lock;
     const module_registry *reg;
     master_clock *clock;
     pthread_mutex_t lock;   /**< guards the slot array only */
@@ -36,6 +38,7 @@ struct engine {
     size_t slot_count;
     size_t slot_capacity;
     atomic_llong stop_utc_ms;
+    struct asrun_writer *asrun;
 };
 
 const char *channel_state_name(channel_state s)
@@ -55,11 +58,17 @@ engine *engine_create(const config *cfg, const module_registry *reg, master_cloc
     if (!e)
         return NULL;
     e->cfg = cfg;
+    pthread_rwlock_init(&e->cfg_lock, NULL);
     e->reg = reg;
     e->clock = clock;
     pthread_mutex_init(&e->lock, NULL);
     atomic_store(&e->stop_utc_ms, INT64_MAX);
     return e;
+}
+
+void engine_set_asrun(engine *e, struct asrun_writer *w)
+{
+    e->asrun = w;
 }
 
 void engine_destroy(engine *e)
@@ -73,6 +82,7 @@ void engine_destroy(engine *e)
     }
     free(e->slots);
     pthread_mutex_destroy(&e->lock);
+    pthread_rwlock_destroy(&e->cfg_lock);
     free(e);
 }
 
@@ -245,13 +255,16 @@ int engine_start_channel(engine *e, const engine_start_request *req, char *msg, 
         pthread_mutex_unlock(&slot->lock);
         return rc;
     }
+    pthread_rwlock_rdlock(&e->cfg_lock);
     config_channel *cc = engine_channel_config(e, req->channel_id, msg, msglen);
     if (!cc) {
+        pthread_rwlock_unlock(&e->cfg_lock);
         pthread_mutex_unlock(&slot->lock);
         return RV_EINVAL;
     }
     rc = req->port > 0 ? engine_apply_port(e, cc, req->port, msg, msglen) : RV_OK;
     plan *p = rc == RV_OK ? engine_load_plan(e, cc, req->plan_handle, msg, msglen, &rc) : NULL;
+    pthread_rwlock_unlock(&e->cfg_lock);
     if (p) {
         char err[512];
         channel_params params = {
@@ -260,8 +273,10 @@ int engine_start_channel(engine *e, const engine_start_request *req, char *msg, 
             .plan = p,
             .clock = e->clock,
             .stop_utc_ms = atomic_load(&e->stop_utc_ms),
+            .asrun = e->asrun,
         };
         rc = channel_start(&params, &slot->ch, err, sizeof(err));
+        slot->port = req->port > 0 ? req->port : 0;
         if (rc == RV_OK)
             snprintf(msg, msglen, "channel %d started on plan '%s'", req->channel_id,
                      req->plan_handle);
@@ -297,8 +312,10 @@ int engine_update_plan(engine *e, int32_t channel_id, const char *plan_handle, c
         pthread_mutex_unlock(&slot->lock);
         return RV_OK;
     }
+    pthread_rwlock_rdlock(&e->cfg_lock);
     config_channel *cc = engine_channel_config(e, channel_id, msg, msglen);
     plan *p = cc ? engine_load_plan(e, cc, plan_handle, msg, msglen, &rc) : NULL;
+    pthread_rwlock_unlock(&e->cfg_lock);
     if (p) {
         channel_update_plan(slot->ch, p);
         snprintf(msg, msglen, "channel %d: plan '%s' takes effect at the next tick", channel_id,
@@ -339,7 +356,7 @@ static channel_slot **engine_slots_snapshot(engine *e, size_t *count)
     pthread_mutex_lock(&e->lock);
     channel_slot **copy = malloc((e->slot_count ? e->slot_count : 1) * sizeof(*copy));
     *count = 0;
-    if (copy) {
+    if (copy && e->slot_count) {
         memcpy(copy, e->slots, e->slot_count * sizeof(*copy));
         *count = e->slot_count;
     }
@@ -399,6 +416,43 @@ int engine_list_channels(engine *e, channel_status **out, size_t *count)
     *out = list;
     *count = filled;
     return RV_OK;
+}
+
+const config *engine_reload(engine *e, const config *cfg, int *refused)
+{
+    pthread_rwlock_wrlock(&e->cfg_lock);
+    const config *old = e->cfg;
+    e->cfg = cfg;
+    pthread_rwlock_unlock(&e->cfg_lock);
+    *refused = 0;
+    size_t n;
+    channel_slot **slots = engine_slots_snapshot(e, &n);
+    for (size_t i = 0; slots && i < n; i++) {
+        pthread_mutex_lock(&slots[i]->lock);
+        if (slots[i]->ch) {
+            char msg[512];
+            config_channel *cc = engine_channel_config(e, slots[i]->id, msg, sizeof(msg));
+            char err[512];
+            if (cc && slots[i]->port > 0 &&
+                engine_apply_port(e, cc, slots[i]->port, msg, sizeof(msg)) != RV_OK) {
+                config_channel_free(cc);
+                cc = NULL;
+            }
+            if (!cc) {
+                log_write(RV_LOG_WARN, slots[i]->id, NULL,
+                          "reload: %s; the channel keeps running as it was", msg);
+                (*refused)++;
+            } else if (channel_reconfigure(slots[i]->ch, cc, err, sizeof(err)) != RV_OK) {
+                log_write(RV_LOG_ERROR, slots[i]->id, NULL,
+                          "reload refused for this channel: %s; it keeps running as it was", err);
+                (*refused)++;
+            }
+            config_channel_free(cc);
+        }
+        pthread_mutex_unlock(&slots[i]->lock);
+    }
+    free(slots);
+    return old;
 }
 
 void engine_run_until(engine *e, int64_t stop_utc_ms)

@@ -63,6 +63,22 @@ typedef struct channel_status {
     uint64_t frames_pad;
     uint64_t late_ticks;
     uint64_t producer_errors;
+    uint64_t producer_restarts;    /**< recovery attempts of failed assets */
+    uint64_t segments_aired;       /**< segments ended, by as-run outcome */
+    uint64_t segments_truncated;
+    uint64_t segments_padded;
+    uint64_t segments_failed;
+    uint64_t segments_skipped;
+    int64_t epoch_utc_ms;          /**< the channel's tick 0 */
+    char next_block_id[ENGINE_TEXT];   /**< the segment after the one on air */
+    int32_t next_segment_index;
+    char next_event_id[ENGINE_TEXT];
+    char next_asset_uri[ENGINE_TEXT];
+    int64_t segment_start_utc_ms;  /**< on-air segment's scheduled instants */
+    int64_t segment_end_utc_ms;
+    int64_t next_start_utc_ms;
+    int64_t next_end_utc_ms;
+    int64_t position_ms;           /**< position in the asset of the last tick, -1 if none */
     rv_program_format format;
     char last_error[ENGINE_TEXT];
     size_t sink_count;
@@ -79,6 +95,11 @@ typedef struct engine_start_request {
 
 /** @p cfg, @p reg and @p clock are borrowed and must outlive the engine. */
 engine *engine_create(const config *cfg, const module_registry *reg, master_clock *clock);
+struct asrun_writer;
+/** Channels started from now on submit as-run records to @p w (borrowed,
+ *  must outlive every channel; NULL: none). */
+void engine_set_asrun(engine *e, struct asrun_writer *w);
+
 /** Stop every channel, free everything. */
 void engine_destroy(engine *e);
 
@@ -97,6 +118,14 @@ void engine_stop_all(engine *e);
 int engine_channel_status(engine *e, int32_t channel_id, channel_status *out);
 /** Every running channel; *out is owned by the caller (free()). */
 int engine_list_channels(engine *e, channel_status **out, size_t *count);
+
+/** Apply a new, already bound config (SIGHUP): every running channel is
+ *  reconfigured (sinks, renderer, slate) at a tick boundary; a channel whose
+ *  profile changed keeps running unchanged, with a log line saying why.
+ *  Future starts use @p cfg. Returns the previous config, which the caller
+ *  frees; @p cfg is borrowed and must outlive the engine (or the next reload).
+ *  Returns the number of channels that refused in *refused. */
+const config *engine_reload(engine *e, const config *cfg, int *refused);
 
 /** Ask every channel to stop after the tick due at @p stop_utc_ms
  *  (--run-for); returns once every channel has emitted its last tick. */

@@ -172,36 +172,40 @@ void timeline_locate(const plan *p, int64_t epoch_utc_ms, rv_rational rate, int6
     timeline_fill_segment(p, epoch_utc_ms, rate, timeline_clamp(k), b, s, out);
 }
 
-void timeline_next(const plan *p, int64_t epoch_utc_ms, rv_rational rate, timeline_pos *pos)
+int timeline_next_any(const plan *p, int64_t epoch_utc_ms, rv_rational rate, timeline_pos *pos)
 {
     if (p == NULL || p->block_count == 0)
-        return;
-    for (;;) {
-        if (pos->in_gap) {
-            if (pos->end_tick == INT64_MAX)
-                return; /* the open-ended gap after a plan has no next */
-            timeline_fill_segment(p, epoch_utc_ms, rate, 0, 0, 0, pos);
-        } else {
-            size_t b = pos->block;
-            size_t s = pos->segment + 1;
-            int64_t k = pos->iteration;
-            if (s >= p->blocks[b].segment_count) {
-                s = 0;
-                b++;
-            }
-            if (b >= p->block_count) {
-                if (!p->loop) {
-                    timeline_fill_gap_after(p, epoch_utc_ms, rate, pos);
-                    return;
-                }
-                b = 0;
-                k++;
-            }
-            timeline_fill_segment(p, epoch_utc_ms, rate, k, b, s, pos);
+        return 0;
+    if (pos->in_gap) {
+        if (pos->end_tick == INT64_MAX)
+            return 0; /* the open-ended gap after a plan has no next */
+        timeline_fill_segment(p, epoch_utc_ms, rate, 0, 0, 0, pos);
+        return 1;
+    }
+    size_t b = pos->block;
+    size_t s = pos->segment + 1;
+    int64_t k = pos->iteration;
+    if (s >= p->blocks[b].segment_count) {
+        s = 0;
+        b++;
+    }
+    if (b >= p->block_count) {
+        if (!p->loop) {
+            timeline_fill_gap_after(p, epoch_utc_ms, rate, pos);
+            return 1;
         }
+        b = 0;
+        k++;
+    }
+    timeline_fill_segment(p, epoch_utc_ms, rate, k, b, s, pos);
+    return 1;
+}
+
+void timeline_next(const plan *p, int64_t epoch_utc_ms, rv_rational rate, timeline_pos *pos)
+{
+    while (timeline_next_any(p, epoch_utc_ms, rate, pos))
         if (pos->first_tick < pos->end_tick)
             return;
-    }
 }
 
 const plan_segment *timeline_segment(const plan *p, const timeline_pos *pos)

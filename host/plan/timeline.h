@@ -36,6 +36,10 @@ void timeline_locate(const plan *p, int64_t epoch_utc_ms, rv_rational rate, int6
 /** Advance @p pos to the next segment (or gap) that owns at least one tick;
  *  segments too short to own a tick are skipped. */
 void timeline_next(const plan *p, int64_t epoch_utc_ms, rv_rational rate, timeline_pos *pos);
+/** Advance @p pos by exactly one segment (or gap), even one that owns no
+ *  tick (first_tick == end_tick). Returns 0 when there is no next (the
+ *  open-ended gap after a non-looping plan). */
+int timeline_next_any(const plan *p, int64_t epoch_utc_ms, rv_rational rate, timeline_pos *pos);
 /** The segment at @p pos (NULL in a gap). */
 const plan_segment *timeline_segment(const plan *p, const timeline_pos *pos);
 const plan_block *timeline_block(const plan *p, const timeline_pos *pos);

@@ -56,6 +56,7 @@ typedef struct rv_segment_request {
     double gain_db;                /**< audio gain to apply */
     rv_transition transition_in;
     rv_transition transition_out;
+    int64_t first_tick_utc_ns;     /**< UTC instant of first_tick (for on-screen clocks) */
 } rv_segment_request;
 
 /**

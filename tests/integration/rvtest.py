@@ -74,6 +74,7 @@ def module_dir_with_tests(folder):
 
 
 def write(path, text):
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     with open(path, "w") as f:
         f.write(text)
     return path

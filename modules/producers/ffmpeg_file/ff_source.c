@@ -19,6 +19,8 @@
 
 /** Consecutive decoder failures after which a stream counts as undecodable. */
 #define FF_SOURCE_MAX_CONSECUTIVE_ERRORS 2000
+/** Smallest lateness of a picture's timestamp still counted as due. */
+#define FF_SOURCE_MIN_SLACK_NS 1000
 
 /** A FIFO of packets of one stream, demuxed while the other stream was being
  *  pulled. Slots are allocated once and reused; the ring only grows. */
@@ -174,7 +176,7 @@ static int ff_source_fail(int code, char *why, size_t whylen, const char *fmt, c
 
 /* ---- open ---- */
 
-static int ff_source_open_decoder(ff_source *src, ff_stream *s, int threads)
+static int ff_source_open_decoder(ff_stream *s, int threads)
 {
     const AVCodec *codec = avcodec_find_decoder(s->st->codecpar->codec_id);
     if (!codec)
@@ -188,7 +190,6 @@ static int ff_source_open_decoder(ff_source *src, ff_stream *s, int threads)
     s->dec->pkt_timebase = s->st->time_base;
     s->dec->thread_count = threads;
     s->dec->thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE;
-    (void)src;
     return avcodec_open2(s->dec, codec, NULL);
 }
 
@@ -298,14 +299,14 @@ int ff_source_open(const char *path, const ff_source_params *params, ff_source *
     if (vi >= 0) {
         src->video.index = vi;
         src->video.st = src->fmt->streams[vi];
-        if (ff_source_open_decoder(src, &src->video, params->threads) < 0 ||
+        if (ff_source_open_decoder(&src->video, params->threads) < 0 ||
             src->video.dec->width <= 0 || src->video.dec->height <= 0)
             ff_stream_reset(&src->video);
     }
     if (ai >= 0) {
         src->audio.index = ai;
         src->audio.st = src->fmt->streams[ai];
-        if (ff_source_open_decoder(src, &src->audio, 1) < 0 || src->audio.dec->sample_rate <= 0 ||
+        if (ff_source_open_decoder(&src->audio, 1) < 0 || src->audio.dec->sample_rate <= 0 ||
             src->audio.dec->ch_layout.nb_channels <= 0)
             ff_stream_reset(&src->audio);
     }
@@ -416,11 +417,14 @@ int64_t ff_source_audio_ns(const ff_source *src, int64_t ts)
 
 int64_t ff_source_video_slack_ns(const ff_source *src)
 {
+    /* 1 us absorbs the nanosecond rounding of positions computed as a
+     * difference of floored tick times (a 29.97 source on a 29.97 channel
+     * has every picture exactly on a tick). */
     const AVStream *st = src->video.st;
     if (!st)
-        return 0;
+        return FF_SOURCE_MIN_SLACK_NS;
     int64_t tb_ns = av_rescale(1000000000, st->time_base.num, st->time_base.den);
-    return tb_ns >= 100000 ? tb_ns / 2 : 0;
+    return tb_ns >= 100000 ? tb_ns / 2 : FF_SOURCE_MIN_SLACK_NS;
 }
 
 int64_t ff_source_take_decode_errors(ff_source *src)

@@ -69,7 +69,8 @@ int ff_source_audio_frame(ff_source *src, AVFrame *frame);
 int64_t ff_source_video_ns(const ff_source *src, int64_t ts);
 int64_t ff_source_audio_ns(const ff_source *src, int64_t ts);
 /** Precision of the video stream's timestamps in ns (half a time base unit
- *  when it is coarser than 0.1 ms, else 0): a frame due within it is due. */
+ *  when it is coarser than 0.1 ms, else 1 us): a picture whose time is at
+ *  most this much after a position counts as due at it. */
 int64_t ff_source_video_slack_ns(const ff_source *src);
 
 /** Packets or frames the decoders rejected since the last call; resets. */

@@ -17,6 +17,9 @@
 /** A gap of more dropped audio than this is not bridged with silence: the
  *  audio timeline restarts at the new tick instead. */
 #define TS_MAX_SILENCE_BRIDGE_S 10
+/** Encoder messages one level quieter (info becomes verbose): libx264's
+ *  statistics stay out of the host's log; errors reach it as events. */
+#define TS_LOG_LEVEL_OFFSET 8
 
 struct ts_encoder {
     const rv_host_api *host;
@@ -88,6 +91,7 @@ static int enc_open_video(ts_encoder *enc, const ts_encoder_config *cfg)
     if (!v)
         return RV_ENOMEM;
     enc->video = v;
+    v->log_level_offset = TS_LOG_LEVEL_OFFSET;
     v->width = (int)enc->format.width;
     v->height = (int)enc->format.height;
     v->pix_fmt = AV_PIX_FMT_YUV420P;
@@ -218,6 +222,7 @@ static int enc_open_audio(ts_encoder *enc, const ts_encoder_config *cfg)
     if (!a)
         return RV_ENOMEM;
     enc->audio = a;
+    a->log_level_offset = TS_LOG_LEVEL_OFFSET;
     a->sample_rate = (int)enc->format.audio_rate;
     a->time_base = (AVRational){1, (int)enc->format.audio_rate};
     a->bit_rate = enc_audio_bitrate(enc, cfg) * 1000;
@@ -501,4 +506,16 @@ int ts_encoder_encode(ts_encoder *enc, const rv_tick *tick, ts_packet_fn emit, v
     if (rc != RV_OK)
         return rc;
     return enc_audio_tick(enc, tick, emit, opaque);
+}
+
+int ts_encoder_flush(ts_encoder *enc, ts_packet_fn emit, void *opaque)
+{
+    int rc = RV_OK;
+    if (enc->next_tick == INT64_MIN)
+        return RV_OK; /* nothing was encoded */
+    if (avcodec_send_frame(enc->video, NULL) >= 0)
+        rc = enc_drain(enc, enc->video, TS_STREAM_VIDEO, emit, opaque);
+    if (rc == RV_OK && avcodec_send_frame(enc->audio, NULL) >= 0)
+        rc = enc_drain(enc, enc->audio, TS_STREAM_AUDIO, emit, opaque);
+    return rc;
 }

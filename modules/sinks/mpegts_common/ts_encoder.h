@@ -78,4 +78,9 @@ const AVCodecContext *ts_encoder_audio_ctx(const ts_encoder *enc);
 int ts_encoder_encode(ts_encoder *enc, const rv_tick *tick, ts_packet_fn emit, void *opaque,
                       int64_t *missing_ticks);
 
+/** End of the session: drain both encoders into @p emit (the samples of
+ *  an incomplete audio frame are dropped). Control thread, after the last
+ *  write. */
+int ts_encoder_flush(ts_encoder *enc, ts_packet_fn emit, void *opaque);
+
 #endif

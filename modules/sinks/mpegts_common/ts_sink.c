@@ -217,6 +217,8 @@ void ts_sink_stop(void *state)
     ts_sink *s = state;
     ts_fanout_stats last = {0};
 
+    if (s->enc && s->mux)
+        ts_encoder_flush(s->enc, ts_muxer_packet, s->mux);
     ts_muxer_destroy(s->mux); /* writes what is queued into the fan-out */
     s->mux = NULL;
     ts_encoder_destroy(s->enc);

@@ -1,0 +1,271 @@
+/**
+ * @file host/telemetry/asrun.c
+ * @short The as-run writer: a bounded queue of records filled by channels'
+ *        output threads and drained by one writer thread into
+ *        <dir>/channel-<id>-<YYYY-MM-DD>.jsonl, flushed per record.
+ */
+#include "telemetry/asrun.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <retrovue/error.h>
+
+#include "core/log.h"
+
+#define ASRUN_QUEUE_RECORDS 4096
+#define ASRUN_OPEN_FILES 64
+
+/** One open day file of one channel. */
+typedef struct asrun_file {
+    int32_t channel_id;
+    char day[16];
+    FILE *f;
+} asrun_file;
+
+struct asrun_writer {
+    char *dir;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    asrun_record *queue;       /**< ring of ASRUN_QUEUE_RECORDS */
+    size_t head;
+    size_t count;
+    int stopping;
+    pthread_t thread;
+    asrun_file files[ASRUN_OPEN_FILES];  /**< writer thread only */
+    atomic_uint_fast64_t written;
+    atomic_uint_fast64_t dropped;
+};
+
+const char *asrun_status_name(asrun_status s)
+{
+    switch (s) {
+    case ASRUN_AIRED: return "aired";
+    case ASRUN_TRUNCATED: return "truncated";
+    case ASRUN_PADDED: return "padded";
+    case ASRUN_FAILED: return "failed";
+    case ASRUN_SKIPPED: return "skipped";
+    }
+    return "unknown";
+}
+
+/** Append @p s as a JSON string (quoted, escaped). Returns chars written or -1. */
+static int json_string(char *buf, size_t len, const char *s)
+{
+    size_t o = 0;
+    if (len < 3)
+        return -1;
+    buf[o++] = '"';
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        char esc[8];
+        const char *put = esc;
+        size_t n = 1;
+        if (c == '"' || c == '\\') {
+            esc[0] = '\\';
+            esc[1] = (char)c;
+            n = 2;
+        } else if (c < 0x20) {
+            n = (size_t)snprintf(esc, sizeof(esc), "\\u%04x", c);
+        } else {
+            esc[0] = (char)c;
+        }
+        if (o + n + 2 > len)
+            return -1;
+        memcpy(buf + o, put, n);
+        o += n;
+    }
+    buf[o++] = '"';
+    buf[o] = '\0';
+    return (int)o;
+}
+
+int asrun_record_format(const asrun_record *rec, char *buf, size_t len)
+{
+    char block[300];
+    char event[300];
+    char asset[1100];
+    if (json_string(block, sizeof(block), rec->block_id) < 0 ||
+        json_string(event, sizeof(event), rec->event_id) < 0 ||
+        json_string(asset, sizeof(asset), rec->asset_uri) < 0)
+        return -1;
+    int n = snprintf(buf, len,
+                     "{\"channel\":%" PRId32 ",\"block_id\":%s,\"event_id\":%s,"
+                     "\"segment_index\":%" PRId32 ",\"asset_uri\":%s,"
+                     "\"scheduled_start_utc_ms\":%" PRId64 ",\"actual_start_utc_ms\":%" PRId64 ","
+                     "\"scheduled_frames\":%" PRId64 ",\"frames_aired\":%" PRId64 ","
+                     "\"frames_padded\":%" PRId64 ",\"frames_slate\":%" PRId64 ","
+                     "\"frames_freeze\":%" PRId64 ",\"status\":\"%s\",\"join_in_progress\":%s}",
+                     rec->channel_id, block, event, rec->segment_index, asset,
+                     rec->scheduled_start_utc_ms, rec->actual_start_utc_ms, rec->scheduled_frames,
+                     rec->frames_aired, rec->frames_padded, rec->frames_slate, rec->frames_freeze,
+                     asrun_status_name(rec->status), rec->join_in_progress ? "true" : "false");
+    return n < 0 || (size_t)n >= len ? -1 : n;
+}
+
+static void asrun_day(int64_t utc_ms, char *day, size_t len)
+{
+    time_t secs = (time_t)(utc_ms >= 0 ? utc_ms / 1000 : (utc_ms - 999) / 1000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    strftime(day, len, "%Y-%m-%d", &tm);
+}
+
+/** The open file for @p rec's channel and day; closes the channel's old day. */
+static FILE *asrun_file_for(asrun_writer *w, const asrun_record *rec)
+{
+    char day[16];
+    asrun_day(rec->actual_start_utc_ms, day, sizeof(day));
+    asrun_file *slot = NULL;
+    for (int i = 0; i < ASRUN_OPEN_FILES; i++) {
+        asrun_file *f = &w->files[i];
+        if (f->f && f->channel_id == rec->channel_id) {
+            if (strcmp(f->day, day) == 0)
+                return f->f;
+            fclose(f->f);
+            f->f = NULL;
+        }
+        if (!f->f && !slot)
+            slot = f;
+    }
+    if (!slot) {
+        slot = &w->files[rec->channel_id % ASRUN_OPEN_FILES];
+        fclose(slot->f);
+        slot->f = NULL;
+    }
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/channel-%" PRId32 "-%s.jsonl", w->dir, rec->channel_id, day);
+    slot->f = fopen(path, "a");
+    if (!slot->f) {
+        log_write(RV_LOG_ERROR, rec->channel_id, NULL, "as-run: cannot open %s: %s", path,
+                  strerror(errno));
+        return NULL;
+    }
+    slot->channel_id = rec->channel_id;
+    snprintf(slot->day, sizeof(slot->day), "%s", day);
+    return slot->f;
+}
+
+static void asrun_write_one(asrun_writer *w, const asrun_record *rec)
+{
+    char line[4096];
+    int n = asrun_record_format(rec, line, sizeof(line) - 1);
+    FILE *f = asrun_file_for(w, rec);
+    if (n < 0 || !f) {
+        atomic_fetch_add(&w->dropped, 1);
+        return;
+    }
+    line[n++] = '\n';
+    if (fwrite(line, 1, (size_t)n, f) != (size_t)n || fflush(f) != 0) {
+        log_write(RV_LOG_ERROR, rec->channel_id, NULL, "as-run: write failed: %s",
+                  strerror(errno));
+        atomic_fetch_add(&w->dropped, 1);
+        return;
+    }
+    atomic_fetch_add(&w->written, 1);
+}
+
+static void *asrun_main(void *arg)
+{
+    asrun_writer *w = arg;
+    pthread_mutex_lock(&w->lock);
+    for (;;) {
+        while (w->count == 0 && !w->stopping)
+            pthread_cond_wait(&w->cond, &w->lock);
+        if (w->count == 0 && w->stopping)
+            break;
+        asrun_record rec = w->queue[w->head];
+        w->head = (w->head + 1) % ASRUN_QUEUE_RECORDS;
+        w->count--;
+        pthread_cond_broadcast(&w->cond);
+        pthread_mutex_unlock(&w->lock);
+        asrun_write_one(w, &rec);
+        pthread_mutex_lock(&w->lock);
+    }
+    pthread_mutex_unlock(&w->lock);
+    return NULL;
+}
+
+asrun_writer *asrun_writer_create(const char *dir, char *err, size_t errlen)
+{
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+        snprintf(err, errlen, "asrun_dir '%s': %s", dir, strerror(errno));
+        return NULL;
+    }
+    asrun_writer *w = calloc(1, sizeof(*w));
+    if (!w)
+        goto nomem;
+    w->dir = strdup(dir);
+    w->queue = calloc(ASRUN_QUEUE_RECORDS, sizeof(asrun_record));
+    if (!w->dir || !w->queue)
+        goto nomem;
+    pthread_mutex_init(&w->lock, NULL);
+    pthread_cond_init(&w->cond, NULL);
+    if (pthread_create(&w->thread, NULL, asrun_main, w) != 0) {
+        pthread_mutex_destroy(&w->lock);
+        pthread_cond_destroy(&w->cond);
+        goto nomem;
+    }
+    return w;
+nomem:
+    if (w) {
+        free(w->dir);
+        free(w->queue);
+        free(w);
+    }
+    snprintf(err, errlen, "as-run writer: out of memory");
+    return NULL;
+}
+
+void asrun_writer_submit(asrun_writer *w, const asrun_record *rec, int may_wait)
+{
+    pthread_mutex_lock(&w->lock);
+    while (may_wait && w->count == ASRUN_QUEUE_RECORDS && !w->stopping)
+        pthread_cond_wait(&w->cond, &w->lock);
+    if (w->count == ASRUN_QUEUE_RECORDS) {
+        pthread_mutex_unlock(&w->lock);
+        atomic_fetch_add(&w->dropped, 1);
+        log_write(RV_LOG_ERROR, rec->channel_id, NULL, "as-run: queue full, record dropped");
+        return;
+    }
+    w->queue[(w->head + w->count) % ASRUN_QUEUE_RECORDS] = *rec;
+    w->count++;
+    pthread_cond_broadcast(&w->cond);
+    pthread_mutex_unlock(&w->lock);
+}
+
+uint64_t asrun_writer_written(const asrun_writer *w)
+{
+    return atomic_load(&w->written);
+}
+
+uint64_t asrun_writer_dropped(const asrun_writer *w)
+{
+    return atomic_load(&w->dropped);
+}
+
+void asrun_writer_destroy(asrun_writer *w)
+{
+    if (!w)
+        return;
+    pthread_mutex_lock(&w->lock);
+    w->stopping = 1;
+    pthread_cond_broadcast(&w->cond);
+    pthread_mutex_unlock(&w->lock);
+    pthread_join(w->thread, NULL);
+    for (int i = 0; i < ASRUN_OPEN_FILES; i++)
+        if (w->files[i].f)
+            fclose(w->files[i].f);
+    pthread_mutex_destroy(&w->lock);
+    pthread_cond_destroy(&w->cond);
+    free(w->queue);
+    free(w->dir);
+    free(w);
+}

@@ -1,0 +1,288 @@
+/**
+ * @file host/telemetry/telemetry_server.c
+ * @short The HTTP endpoint: a libmicrohttpd daemon (internal polling, a pool
+ *        of two threads) on one listening socket bound to metrics_listen,
+ *        routing GET/HEAD requests through a table of paths.
+ *
+ * Owns the daemon and, through it, the listening socket. Routes render into
+ * a text buffer per request from the engine's status API (borrowed); nothing
+ * is cached between requests. Unknown paths are 404, methods other than GET
+ * and HEAD are 405 (HEAD answers like GET without the body: libmicrohttpd
+ * drops it).
+ */
+#include "telemetry/telemetry_server.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include <retrovue/error.h>
+
+#include "core/log.h"
+#include "telemetry/healthz.h"
+#include "telemetry/metrics.h"
+#include "telemetry/text_buffer.h"
+
+#define TELEMETRY_THREADS 2
+#define TELEMETRY_CONNECTION_LIMIT 64
+#define TELEMETRY_TIMEOUT_S 10
+#define TELEMETRY_BACKLOG 32
+
+struct telemetry_server {
+    struct MHD_Daemon *daemon;
+    engine *e;              /**< borrowed */
+    int port;
+};
+
+/** A route renders its body into @p out and sets *@p http_status.
+ *  Thread: one of libmicrohttpd's; @p e and @p out borrowed. */
+typedef int (*telemetry_render_fn)(engine *e, text_buffer *out, unsigned *http_status);
+
+typedef struct telemetry_route {
+    const char *path;
+    const char *content_type;
+    telemetry_render_fn render;
+} telemetry_route;
+
+static int route_metrics(engine *e, text_buffer *out, unsigned *http_status)
+{
+    *http_status = MHD_HTTP_OK;
+    return metrics_render(e, out);
+}
+
+/* One line per route; the operator page and /channels arrive here later. */
+static const telemetry_route telemetry_routes[] = {
+    {.path = "/metrics", .content_type = METRICS_CONTENT_TYPE, .render = route_metrics},
+    {.path = "/healthz", .content_type = HEALTHZ_CONTENT_TYPE, .render = healthz_render},
+    {.path = NULL},
+};
+
+static const telemetry_route *route_find(const char *url)
+{
+    for (const telemetry_route *r = telemetry_routes; r->path; r++)
+        if (strcmp(r->path, url) == 0)
+            return r;
+    return NULL;
+}
+
+/** Queue @p body (ownership passes here; freed by libmicrohttpd). */
+static enum MHD_Result reply_owned(struct MHD_Connection *conn, unsigned status,
+                                   const char *content_type, char *body, size_t len)
+{
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+    if (!resp) {
+        free(body);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+    enum MHD_Result ret = MHD_queue_response(conn, status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+/** A short plain-text reply (404, 405, 500). */
+static enum MHD_Result reply_text(struct MHD_Connection *conn, unsigned status, const char *text)
+{
+    char *body = strdup(text);
+    if (!body)
+        return MHD_NO;
+    return reply_owned(conn, status, "text/plain; charset=utf-8", body, strlen(body));
+}
+
+static enum MHD_Result reply_route(struct MHD_Connection *conn, engine *e,
+                                   const telemetry_route *r)
+{
+    text_buffer out;
+    text_buffer_init(&out);
+    unsigned status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+    int rc = r->render(e, &out, &status);
+    size_t len = 0;
+    char *body = rc == RV_OK ? text_buffer_take(&out, &len) : NULL;
+    text_buffer_free(&out);
+    if (!body) {
+        log_write(RV_LOG_WARN, -1, NULL, "telemetry: %s: %s", r->path,
+                  rv_strerror(rc == RV_OK ? RV_ENOMEM : rc));
+        return reply_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error\n");
+    }
+    return reply_owned(conn, status, r->content_type, body, len);
+}
+
+/* Thread: one of libmicrohttpd's. The first call of a request only marks it
+ * seen; a request body (never expected) is read and discarded; the reply is
+ * queued once the request is complete. */
+static enum MHD_Result telemetry_handle(void *cls, struct MHD_Connection *conn, const char *url,
+                                        const char *method, const char *version,
+                                        const char *upload_data, size_t *upload_data_size,
+                                        void **req_cls)
+{
+    static int seen;
+    telemetry_server *s = cls;
+    (void)version;
+    (void)upload_data;
+    if (*req_cls == NULL) {
+        *req_cls = &seen;
+        return MHD_YES;
+    }
+    if (*upload_data_size != 0) {
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    const telemetry_route *r = route_find(url);
+    if (!r)
+        return reply_text(conn, MHD_HTTP_NOT_FOUND, "not found\n");
+    if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
+        return reply_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n");
+    return reply_route(conn, s->e, r);
+}
+
+/* Thread: any of libmicrohttpd's. */
+static void telemetry_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char text[512];
+    vsnprintf(text, sizeof(text), fmt, ap);
+    size_t n = strlen(text);
+    while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == '\r'))
+        text[--n] = '\0';
+    log_write(RV_LOG_WARN, -1, NULL, "telemetry: %s", text);
+}
+
+/** Split "HOST:PORT" (or "[V6]:PORT") into @p host and @p port. */
+static int split_listen(const char *listen_addr, char *host, size_t hostlen, char *port,
+                        size_t portlen)
+{
+    const char *colon = strrchr(listen_addr, ':');
+    if (!colon || colon == listen_addr || !colon[1] || strlen(colon + 1) >= portlen)
+        return RV_EINVAL;
+    const char *h = listen_addr;
+    size_t n = (size_t)(colon - listen_addr);
+    if (h[0] == '[' && n >= 2 && h[n - 1] == ']') {
+        h++;
+        n -= 2;
+    }
+    if (n == 0 || n >= hostlen)
+        return RV_EINVAL;
+    memcpy(host, h, n);
+    host[n] = '\0';
+    snprintf(port, portlen, "%s", colon + 1);
+    return RV_OK;
+}
+
+/** A listening TCP socket bound to exactly @p host : @p port; -1 with the
+ *  reason in @p err. */
+static int listen_socket(const char *listen_addr, const char *host, const char *port, char *err,
+                         size_t errlen)
+{
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+    struct addrinfo *res = NULL;
+    int gai = getaddrinfo(host, port, &hints, &res);
+    if (gai != 0) {
+        snprintf(err, errlen, "cannot resolve '%s': %s", listen_addr, gai_strerror(gai));
+        return -1;
+    }
+    int fd = -1;
+    int last_errno = 0;
+    for (struct addrinfo *ai = res; ai && fd < 0; ai = ai->ai_next) {
+        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+        if (fd < 0) {
+            last_errno = errno;
+            continue;
+        }
+        int on = 1;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+        if (ai->ai_family == AF_INET6)
+            setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
+        if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, TELEMETRY_BACKLOG) != 0) {
+            last_errno = errno;
+            close(fd);
+            fd = -1;
+        }
+    }
+    freeaddrinfo(res);
+    if (fd < 0)
+        snprintf(err, errlen, "cannot listen on %s: %s%s", listen_addr, strerror(last_errno),
+                 last_errno == EADDRINUSE ? " (is another process using the port?)" : "");
+    return fd;
+}
+
+static int bound_port(int fd)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+    if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
+        return -1;
+    if (ss.ss_family == AF_INET)
+        return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+    if (ss.ss_family == AF_INET6)
+        return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+    return -1;
+}
+
+int telemetry_server_start(const char *listen_addr, engine *e, telemetry_server **out, char *err,
+                           size_t errlen)
+{
+    char host[256];
+    char port[16];
+    *out = NULL;
+    if (!listen_addr || split_listen(listen_addr, host, sizeof(host), port, sizeof(port)) != RV_OK) {
+        snprintf(err, errlen, "'%s' is not \"HOST:PORT\"", listen_addr ? listen_addr : "");
+        return RV_EINVAL;
+    }
+    telemetry_server *s = calloc(1, sizeof(*s));
+    if (!s) {
+        snprintf(err, errlen, "out of memory");
+        return RV_ENOMEM;
+    }
+    s->e = e;
+    int fd = listen_socket(listen_addr, host, port, err, errlen);
+    if (fd < 0) {
+        free(s);
+        return RV_EIO;
+    }
+    s->port = bound_port(fd);
+    /* From here the daemon owns fd and closes it in MHD_stop_daemon. If the
+     * start itself fails the fd may leak; the process is exiting anyway. */
+    s->daemon = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+        telemetry_handle, s, MHD_OPTION_EXTERNAL_LOGGER, telemetry_mhd_log, NULL,
+        MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)TELEMETRY_THREADS,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)TELEMETRY_CONNECTION_LIMIT,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)TELEMETRY_TIMEOUT_S, MHD_OPTION_END);
+    if (!s->daemon) {
+        snprintf(err, errlen, "cannot start the HTTP server on %s", listen_addr);
+        free(s);
+        return RV_EIO;
+    }
+    const char *open = strchr(host, ':') ? "[" : "";
+    const char *close_ = strchr(host, ':') ? "]" : "";
+    log_write(RV_LOG_INFO, -1, NULL, "telemetry: listening on http://%s%s%s:%d", open, host,
+              close_, s->port);
+    *out = s;
+    return RV_OK;
+}
+
+int telemetry_server_port(const telemetry_server *s)
+{
+    return s ? s->port : -1;
+}
+
+void telemetry_server_stop(telemetry_server *s)
+{
+    if (!s)
+        return;
+    MHD_stop_daemon(s->daemon);
+    free(s);
+}

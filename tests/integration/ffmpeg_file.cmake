@@ -1,0 +1,4 @@
+# The ffmpeg-file producer inside the real binary: real clips, framelog (issue 3).
+rv_integration_test(ffmpeg_file_playout /usr/bin/python3
+  ${CMAKE_CURRENT_SOURCE_DIR}/ffmpeg_file_playout.py)
+set_tests_properties(integration.ffmpeg_file_playout PROPERTIES TIMEOUT 600)
