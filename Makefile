@@ -22,6 +22,7 @@ build-asan: deps
 	@cmake --build $(BUILD_ASAN) -j $(JOBS)
 
 run: build
+	@tools/make-demo-media $(BUILD)/demo-media
 	$(BUILD)/bin/retrovue_playout --config $(CONFIG)
 
 test-plain: build

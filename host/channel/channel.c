@@ -63,6 +63,7 @@ static int channel_build_producers(channel *ch, char *err, size_t errlen)
                                         errlen);
         if (rc != RV_OK)
             return rc;
+        host_context_set_image_sink(&ch->producers[i].ctx, channel_preview_publish, ch->preview);
         ch->producer_count++;
         slate_served |= loaded_module_serves(ch->producers[i].mod, "slate:");
     }
@@ -72,6 +73,8 @@ static int channel_build_producers(channel *ch, char *err, size_t errlen)
                                         channel_on_event, ch, err, errlen);
         if (rc != RV_OK)
             return rc;
+        host_context_set_image_sink(&ch->producers[ch->producer_count].ctx,
+                                    channel_preview_publish, ch->preview);
         ch->producer_count++;
     }
     return RV_OK;
@@ -147,7 +150,9 @@ static channel *channel_alloc(const channel_params *params)
     int64_t ring_frames = rv_ms_to_first_tick(ch->rate, RING_AHEAD_MS) + 1;
     ch->pool = frame_pool_create(&ch->format);
     ch->ring = ring_create((size_t)ring_frames, sizeof(staged_frame));
-    if (!ch->cfg || !ch->pool || !ch->ring) {
+    ch->preview = channel_preview_create(&ch->last_tick);
+    if (!ch->cfg || !ch->pool || !ch->ring || !ch->preview) {
+        channel_preview_destroy(ch->preview);
         config_channel_free(ch->cfg);
         frame_pool_destroy(ch->pool);
         ring_destroy(ch->ring);
@@ -185,6 +190,7 @@ static void channel_free(channel *ch)
     ring_destroy(ch->ring);
     frame_pool_destroy(ch->pool);
     config_channel_free(ch->cfg);
+    channel_preview_destroy(ch->preview);
     pthread_mutex_destroy(&ch->plan_lock);
     pthread_mutex_destroy(&ch->finish_lock);
     pthread_cond_destroy(&ch->finish_cond);
@@ -301,6 +307,11 @@ void channel_stop(channel *ch)
     log_write(RV_LOG_INFO, ch->id, NULL, "stopped after tick %" PRId64,
               (int64_t)atomic_load(&ch->last_tick));
     channel_free(ch);
+}
+
+channel_preview *channel_get_preview(channel *ch)
+{
+    return ch->preview;
 }
 
 const char *channel_plan_handle(channel *ch)

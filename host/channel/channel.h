@@ -46,6 +46,11 @@ void channel_stop(channel *ch);
  *  nothing changed and @p err says why. Control thread. */
 int channel_reconfigure(channel *ch, const config_channel *cfg, char *err, size_t errlen);
 
+struct channel_preview;
+/** The channel's latest published image (channel/channel_preview.h);
+ *  borrowed, lives as long as the channel. Thread: any. */
+struct channel_preview *channel_get_preview(channel *ch);
+
 /** The plan handle on air (borrowed until the next update). */
 const char *channel_plan_handle(channel *ch);
 /** Fill @p out. Thread: any. */

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "channel/channel.h"
+#include "channel/channel_preview.h"
 #include "channel/module_instance.h"
 #include "core/frame_pool.h"
 #include "core/ring.h"
@@ -153,6 +154,7 @@ struct channel {
     atomic_uint_fast64_t segments_by_outcome[6]; /**< indexed by asrun_status */
     atomic_llong position_ms;
     asrun_writer *asrun;          /**< borrowed; NULL: no as-run log */
+    channel_preview *preview;     /**< owned: the latest image a module published */
     atomic_int state;             /**< channel_state */
     atomic_int failing;           /**< the producer airs the slate for a failure */
 

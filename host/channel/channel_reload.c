@@ -35,6 +35,7 @@ module_instance *channel_instance_new(channel *ch, const config_binding *binding
         free(mi);
         return NULL;
     }
+    host_context_set_image_sink(&mi->ctx, channel_preview_publish, ch->preview);
     return mi;
 }
 

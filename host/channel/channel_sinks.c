@@ -109,6 +109,7 @@ sink_runner *sink_runner_create(channel *ch, const config_binding *binding, char
         free(sr);
         return NULL;
     }
+    host_context_set_image_sink(&sr->inst.ctx, channel_preview_publish, ch->preview);
     if (sr->inst.mod->kind != RV_KIND_SINK) {
         snprintf(err, errlen, "module '%s' is not a sink", sr->inst.mod->name);
         goto fail;

@@ -126,6 +126,19 @@ __attribute__((format(printf, 5, 6))) static void host_event(rv_context *ctx, rv
         ctx->on_event(ctx->owner, ctx, type, code, subj, message);
 }
 
+/** Largest image publish_image accepts: a preview, not a video frame. */
+#define HOST_IMAGE_MAX_BYTES (16u * 1024u * 1024u)
+
+static int host_publish_image(rv_context *ctx, const char *mime, const void *data, size_t len)
+{
+    if (mime == NULL || mime[0] == '\0' || data == NULL || len == 0 ||
+        len > HOST_IMAGE_MAX_BYTES)
+        return RV_EINVAL;
+    if (ctx == NULL || ctx->on_image == NULL)
+        return RV_OK; /* outside a channel: nobody shows it */
+    return ctx->on_image(ctx->image_owner, ctx, mime, data, len);
+}
+
 static const rv_host_api host_api_table = {
     .struct_size = sizeof(rv_host_api),
     .abi_major = RV_ABI_MAJOR,
@@ -147,6 +160,7 @@ static const rv_host_api host_api_table = {
     .opt_string = options_get_string,
     .opt_is_set = options_is_set,
     .event = host_event,
+    .publish_image = host_publish_image,
 };
 
 const rv_host_api *host_api_get(void)
@@ -165,4 +179,10 @@ void host_context_init(rv_context *ctx, int32_t channel_id, const char *module, 
     ctx->clock = clock;
     ctx->on_event = on_event;
     ctx->owner = owner;
+}
+
+void host_context_set_image_sink(rv_context *ctx, host_image_fn on_image, void *image_owner)
+{
+    ctx->on_image = on_image;
+    ctx->image_owner = image_owner;
 }

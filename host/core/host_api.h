@@ -6,6 +6,7 @@
 #ifndef RV_HOST_HOST_API_H
 #define RV_HOST_HOST_API_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include <retrovue/host.h>
@@ -18,6 +19,13 @@
 typedef void (*host_event_fn)(void *owner, rv_context *ctx, rv_event_type type, int code,
                               const char *subject, const char *message);
 
+/** Receives an image a module published (rv_host_api.publish_image): the
+ *  sink copies what it keeps. Thread: whichever module thread published.
+ *  @p ctx, @p mime and @p data borrowed for the call. RV_OK, RV_EINVAL or
+ *  RV_ENOMEM. */
+typedef int (*host_image_fn)(void *image_owner, rv_context *ctx, const char *mime,
+                             const void *data, size_t len);
+
 struct rv_context {
     int32_t channel_id;       /**< -1 outside a channel (e.g. --list-modules) */
     char module[64];          /**< module name */
@@ -25,6 +33,8 @@ struct rv_context {
     master_clock *clock;      /**< borrowed */
     host_event_fn on_event;   /**< NULL: events are only logged */
     void *owner;              /**< passed to on_event */
+    host_image_fn on_image;   /**< NULL: published images are discarded */
+    void *image_owner;        /**< passed to on_image */
 };
 
 /** The process's one const table. Thread: any. */
@@ -33,5 +43,12 @@ const rv_host_api *host_api_get(void);
 /** Fill @p ctx. @p module copied; @p pool, @p clock, @p owner borrowed. */
 void host_context_init(rv_context *ctx, int32_t channel_id, const char *module, frame_pool *pool,
                        master_clock *clock, host_event_fn on_event, void *owner);
+
+/** Route @p ctx's publish_image calls to @p on_image with @p image_owner
+ *  (borrowed, must outlive the context's module instance); NULL stops the
+ *  routing. host_context_init leaves it unset. Call before the instance's
+ *  threads can publish (control thread, before the instance is handed to a
+ *  channel thread). */
+void host_context_set_image_sink(rv_context *ctx, host_image_fn on_image, void *image_owner);
 
 #endif

@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "channel/channel.h"
+#include "channel/channel_preview.h"
 #include "core/log.h"
 #include "plan/plan.h"
 
@@ -415,6 +416,47 @@ int engine_list_channels(engine *e, channel_status **out, size_t *count)
     free(slots);
     *out = list;
     *count = filled;
+    return RV_OK;
+}
+
+int engine_channel_preview(engine *e, int32_t channel_id, char *mime, size_t mimelen,
+                           void **data, size_t *len, uint64_t *version, int64_t *tick)
+{
+    *data = NULL;
+    *len = 0;
+    channel_slot *slot = engine_slot(e, channel_id, 0);
+    if (!slot)
+        return RV_ENOENT;
+    int rc = RV_ENOENT;
+    pthread_mutex_lock(&slot->lock);
+    if (slot->ch)
+        rc = channel_preview_copy(channel_get_preview(slot->ch), mime, mimelen, data, len,
+                                  version, tick);
+    pthread_mutex_unlock(&slot->lock);
+    return rc;
+}
+
+int engine_list_configured(engine *e, engine_configured_channel **out, size_t *count)
+{
+    *out = NULL;
+    *count = 0;
+    pthread_rwlock_rdlock(&e->cfg_lock);
+    size_t n = e->cfg->channel_count;
+    engine_configured_channel *list = n ? calloc(n, sizeof(*list)) : NULL;
+    if (n && !list) {
+        pthread_rwlock_unlock(&e->cfg_lock);
+        return RV_ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const config_channel *cc = &e->cfg->channels[i];
+        list[i].id = cc->id;
+        snprintf(list[i].name, sizeof(list[i].name), "%s", cc->name ? cc->name : "");
+        snprintf(list[i].autostart_plan, sizeof(list[i].autostart_plan), "%s",
+                 cc->autostart_plan ? cc->autostart_plan : "");
+    }
+    pthread_rwlock_unlock(&e->cfg_lock);
+    *out = list;
+    *count = n;
     return RV_OK;
 }
 

@@ -119,6 +119,28 @@ int engine_channel_status(engine *e, int32_t channel_id, channel_status *out);
 /** Every running channel; *out is owned by the caller (free()). */
 int engine_list_channels(engine *e, channel_status **out, size_t *count);
 
+/** Copy out channel @p channel_id's latest preview image (published by its
+ *  renderer through rv_host_api.publish_image): @p mime receives its type
+ *  (@p mimelen bytes), *@p data a copy the caller frees (free()), *@p len
+ *  its size, *@p version a number that changes with every new image (an
+ *  ETag) and *@p tick the channel's last tick when it was published.
+ *  @p mime, @p version and @p tick may be NULL. RV_OK, RV_ENOENT (the
+ *  channel is not running or has no image yet) or RV_ENOMEM. Thread: any. */
+int engine_channel_preview(engine *e, int32_t channel_id, char *mime, size_t mimelen,
+                           void **data, size_t *len, uint64_t *version, int64_t *tick);
+
+/** One channel of the config's `channels` list, running or not. */
+typedef struct engine_configured_channel {
+    int32_t id;
+    char name[ENGINE_TEXT];
+    char autostart_plan[ENGINE_TEXT];  /**< "" when none */
+} engine_configured_channel;
+
+/** Every channel the current config lists (in its order), whether running
+ *  or not; *@p out is owned by the caller (free()), NULL when @p count is 0
+ *  and on error. RV_OK or RV_ENOMEM. Thread: any. */
+int engine_list_configured(engine *e, engine_configured_channel **out, size_t *count);
+
 /** Apply a new, already bound config (SIGHUP): every running channel is
  *  reconfigured (sinks, renderer, slate) at a tick boundary; a channel whose
  *  profile changed keeps running unchanged, with a log line saying why.

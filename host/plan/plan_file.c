@@ -523,6 +523,45 @@ fail:
     return NULL;
 }
 
+/** Length of the URI scheme of @p uri ("file" in "file:/x"), 0 for a bare path. */
+static size_t plan_scheme_length(const char *uri)
+{
+    size_t i = 0;
+    if (!((uri[0] >= 'a' && uri[0] <= 'z') || (uri[0] >= 'A' && uri[0] <= 'Z')))
+        return 0;
+    while (uri[i] && uri[i] != ':' && uri[i] != '/')
+        i++;
+    return uri[i] == ':' ? i : 0;
+}
+
+/** Make relative file paths of @p p absolute against @p base (the plans
+ *  folder), so a plan and its media can move together. */
+static int plan_resolve_paths(plan *p, const char *base)
+{
+    for (size_t b = 0; b < p->block_count; b++) {
+        for (size_t i = 0; i < p->blocks[b].segment_count; i++) {
+            plan_segment *seg = &p->blocks[b].segments[i];
+            const char *uri = seg->asset_uri;
+            size_t scheme = plan_scheme_length(uri);
+            const char *path = uri;
+            if (scheme == 4 && strncmp(uri, "file", 4) == 0)
+                path = strncmp(uri, "file://", 7) == 0 ? uri + 7 : uri + 5;
+            else if (scheme != 0 || uri[0] == '\0')
+                continue;
+            if (path[0] == '/')
+                continue;
+            size_t len = strlen(base) + strlen(path) + 8;
+            char *abs = malloc(len);
+            if (!abs)
+                return RV_ENOMEM;
+            snprintf(abs, len, "%s%s/%s", scheme ? "file:" : "", base, path);
+            free(seg->asset_uri);
+            seg->asset_uri = abs;
+        }
+    }
+    return RV_OK;
+}
+
 plan *plan_load(const char *plans_dir, const char *handle, char *err, size_t errlen)
 {
     char path[PATH_MAX];
@@ -568,5 +607,10 @@ plan *plan_load(const char *plans_dir, const char *handle, char *err, size_t err
     snprintf(path, sizeof(path), "%s/%s.conf", plans_dir, handle);
     plan *p = plan_parse_text(text, path, handle, err, errlen);
     free(text);
+    if (p && plan_resolve_paths(p, real_dir) != RV_OK) {
+        plan_error(err, errlen, "plan '%s': out of memory", handle);
+        plan_unref(p);
+        return NULL;
+    }
     return p;
 }

@@ -6,11 +6,14 @@
  * Modules never link the host. They receive `const rv_host_api *` in
  * rv_create_args and call through it. The table is append-only: check
  * `struct_size` before using a member added after ABI 1.0.
+ *
+ * ABI 1.1 appended publish_image.
  */
 #ifndef RETROVUE_HOST_H
 #define RETROVUE_HOST_H
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <retrovue/format.h>
@@ -89,6 +92,17 @@ typedef struct rv_host_api {
                   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
     /* ---- members added in ABI 1.1 or later go below this line ---- */
+
+    /** ABI 1.1. Publish the latest still image of the channel's output (a
+     *  preview the operator page and `/channels/<id>/preview.jpg` serve).
+     *  @p mime (e.g. "image/jpeg") and @p data (@p len bytes) are borrowed
+     *  for the call: the host copies them. The image replaces the channel's
+     *  previous one. Thread: any. RV_OK, RV_EINVAL (NULL or empty @p mime or
+     *  @p data, or an implausibly large image) or RV_ENOMEM. A module built
+     *  against ABI 1.1 may be loaded by a 1.0 host, which lacks this member:
+     *  check `host->struct_size >= offsetof(rv_host_api, publish_image) +
+     *  sizeof(void *)` before calling it. */
+    int (*publish_image)(rv_context *ctx, const char *mime, const void *data, size_t len);
 } rv_host_api;
 
 #endif

@@ -3,3 +3,4 @@
 # production config checked against the modules of this build.
 rv_integration_test(telemetry_http /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/telemetry_http_test.py)
 rv_integration_test(telemetry_prometheus /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/telemetry_prometheus_test.py)
+rv_integration_test(production_config /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/production_config_test.py)

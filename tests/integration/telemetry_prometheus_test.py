@@ -120,7 +120,7 @@ def main():
         tap.ok(depth is not None and depth > 0, "buffer_depth_frames > 0: %s" % depth)
         _, scrapes = one_value(prom.query(
             'count_over_time(retrovue_playout_frame_gap_seconds{channel="1"}[%s])' % WINDOW))
-        tap.ok(scrapes is not None and scrapes >= 15,
+        tap.ok(scrapes is not None and scrapes >= 10,
                "samples over the last %s: %s (scrape every 1 s)" % (WINDOW, scrapes))
         _, ticks = one_value(prom.query('delta(retrovue_playout_tick{channel="1"}[%s])' % WINDOW))
         tap.ok(ticks is not None and ticks > 0, "the channel's tick advanced: %s" % ticks)
