@@ -47,20 +47,15 @@ module_registry *registry_create(void)
     return calloc(1, sizeof(module_registry));
 }
 
-#if defined(__SANITIZE_ADDRESS__)
-/* Under AddressSanitizer a module that ran stays mapped after dlclose: its
- * libraries' static allocations must stay reachable (or LeakSanitizer reports
- * them as leaks) and its code must stay symbolisable in reports at exit. */
-#define LOADER_KEEP_MAPPED 1
-#else
-#define LOADER_KEEP_MAPPED 0
-#endif
-
+/* A module that was loaded stays mapped until the process exits: its
+ * libraries' static allocations (FFmpeg, x264, ...) stay reachable, so
+ * LeakSanitizer and valgrind do not report them as leaks, and its code stays
+ * symbolisable in reports at exit. Refused modules are fully unloaded. */
 static void loaded_module_free(loaded_module *m)
 {
     if (!m)
         return;
-    if (m->dl && LOADER_KEEP_MAPPED && m->name) {
+    if (m->dl && m->name) {
         void *pin = dlopen(m->path, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
         if (pin)
             dlclose(pin);

@@ -20,14 +20,14 @@
  * "slate:solid" and "slate:black" override the pattern. Black is a clean
  * card (Y 16, U/V 128) with no text and silence.
  *
- * The clock shows the tick's UTC time. The SDK does not pass the channel's
- * epoch to producers, so the first read of the instance estimates it from the
- * host clock (epoch = now - time of that tick); the clock is then exact in
- * its steps (once per second of tick time) and off by at most the producer's
- * lead over the output. The counter shows the exact tick index at which the
- * card was drawn.
+ * The clock shows the tick's UTC time, exactly: the host gives the UTC
+ * instant of the segment's first tick (rv_segment_request.first_tick_utc_ns).
+ * With a host too old to give it, the first read estimates the epoch from the
+ * host clock (off by at most the producer's lead over the output). The counter
+ * shows the exact tick index at which the card was drawn.
  */
 #include <math.h>
+#include <stddef.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,6 +88,7 @@ typedef struct slate_segment {
     int dynamic;                    /**< clock and counter drawn */
     int tone;                       /**< tone (1) or silence (0) */
     rv_segment_request position;    /**< offsets and first tick only */
+    int64_t first_tick_utc_ns;      /**< UTC of position.first_tick; 0: unknown */
     int64_t frame_count;            /**< the budget */
     int64_t delivered_frames;
     rv_video_frame *card;           /**< one reference owned; NULL before the first read */
@@ -310,6 +311,8 @@ static int slate_open(void *state, const rv_segment_request *req, void **segment
     seg->position.asset_start_offset_ms = req->asset_start_offset_ms;
     seg->position.join_offset_ns = req->join_offset_ns;
     seg->position.first_tick = req->first_tick;
+    if (req->struct_size >= offsetof(rv_segment_request, first_tick_utc_ns) + sizeof(int64_t))
+        seg->first_tick_utc_ns = req->first_tick_utc_ns;
     seg->frame_count = req->frame_count;
     *segment = seg;
     return RV_OK;
@@ -321,6 +324,11 @@ static int64_t slate_tick_second(slate_segment *seg, int64_t tick)
 {
     slate_state *s = seg->slate;
     int64_t tick_ns = rv_ticks_to_ns(s->format.frame_rate, tick);
+    if (seg->first_tick_utc_ns != 0) {
+        int64_t utc = seg->first_tick_utc_ns + tick_ns -
+                      rv_ticks_to_ns(s->format.frame_rate, seg->position.first_tick);
+        return utc / SLATE_NS_PER_S - (utc % SLATE_NS_PER_S < 0);
+    }
     long long epoch = atomic_load(&s->epoch_ns);
 
     if (epoch == SLATE_EPOCH_UNSET) {
