@@ -2,3 +2,5 @@
 rv_integration_test(ffmpeg_file_playout /usr/bin/python3
   ${CMAKE_CURRENT_SOURCE_DIR}/ffmpeg_file_playout.py)
 set_tests_properties(integration.ffmpeg_file_playout PROPERTIES TIMEOUT 600)
+# The failure set through the real binary (issue 3).
+rv_integration_test(media_failures /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/media_failures_test.py)
