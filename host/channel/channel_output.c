@@ -30,6 +30,8 @@ typedef struct output_state {
     int64_t last_real_tick;
     int on_time_once;           /**< late ticks count once the start burst is over */
     segment_tally tally;        /**< what the segment on air has aired so far */
+    int refilling;              /**< a plan swap restarted production: no frame of the
+                                     new generation has aired yet */
 } output_state;
 
 void channel_release_staged(staged_frame *f)
@@ -150,6 +152,7 @@ static void output_apply_pending(channel *ch, output_state *os, int64_t n)
               "plan '%s' on air from tick %" PRId64 " (%s)", next->handle, n,
               soft ? "same segment kept" : "joined at this instant");
     if (!soft) {
+        os->refilling = 1;
         channel_tally_finish(ch, os->plan, &os->pos, &os->tally);
         channel_tally_begin(&os->tally, n, npos.first_tick < n);
     }
@@ -191,11 +194,13 @@ static void output_fill(channel *ch, output_state *os, int64_t n, rv_tick *t)
             os->last = f.video;
             os->last_real_tick = n;
         }
+        if (f.gen == os->gen)
+            os->refilling = 0;
         int failing = f.failed;
         int state = atomic_load(&ch->state);
         if (failing && state != CHANNEL_ERROR)
             atomic_store(&ch->state, CHANNEL_ERROR);
-        else if (!failing && state == CHANNEL_ERROR)
+        else if (!failing && state != CHANNEL_READY)
             atomic_store(&ch->state, CHANNEL_READY);
         return;
     }
@@ -213,7 +218,11 @@ static void output_fill(channel *ch, output_state *os, int64_t n, rv_tick *t)
     frame_pool_video_ref(fallback);
     t->video = fallback;
     t->source = RV_SOURCE_SLATE;
-    if (atomic_load(&ch->state) != CHANNEL_ERROR) {
+    if (os->refilling) {
+        /* a plan swap is refilling the ring: buffering, not a failure */
+        if (atomic_load(&ch->state) != CHANNEL_BUFFERING)
+            atomic_store(&ch->state, CHANNEL_BUFFERING);
+    } else if (atomic_load(&ch->state) != CHANNEL_ERROR) {
         atomic_store(&ch->state, CHANNEL_ERROR);
         channel_set_error(ch, "no frame ready at tick %" PRId64 ": airing the slate", n);
     }

@@ -27,6 +27,9 @@
 
 #include "core/log.h"
 #include "telemetry/healthz.h"
+#include "telemetry/http_channels.h"
+#include "telemetry/http_page.h"
+#include "telemetry/http_route.h"
 #include "telemetry/metrics.h"
 #include "telemetry/text_buffer.h"
 
@@ -48,7 +51,9 @@ typedef int (*telemetry_render_fn)(engine *e, text_buffer *out, unsigned *http_s
 typedef struct telemetry_route {
     const char *path;
     const char *content_type;
-    telemetry_render_fn render;
+    telemetry_render_fn render;  /**< a text body; or: */
+    http_handler_fn handle;      /**< any reply (telemetry/http_route.h) */
+    int prefix;                  /**< path matches every URL it starts */
 } telemetry_route;
 
 static int route_metrics(engine *e, text_buffer *out, unsigned *http_status)
@@ -61,13 +66,16 @@ static int route_metrics(engine *e, text_buffer *out, unsigned *http_status)
 static const telemetry_route telemetry_routes[] = {
     {.path = "/metrics", .content_type = METRICS_CONTENT_TYPE, .render = route_metrics},
     {.path = "/healthz", .content_type = HEALTHZ_CONTENT_TYPE, .render = healthz_render},
+    {.path = "/", .handle = http_page_handle},
+    {.path = "/channels", .handle = http_channels_handle},
+    {.path = "/channels/", .handle = http_channels_handle, .prefix = 1},
     {.path = NULL},
 };
 
 static const telemetry_route *route_find(const char *url)
 {
     for (const telemetry_route *r = telemetry_routes; r->path; r++)
-        if (strcmp(r->path, url) == 0)
+        if (r->prefix ? strncmp(r->path, url, strlen(r->path)) == 0 : strcmp(r->path, url) == 0)
             return r;
     return NULL;
 }
@@ -118,6 +126,44 @@ static enum MHD_Result reply_route(struct MHD_Connection *conn, engine *e,
     return reply_owned(conn, status, r->content_type, body, len);
 }
 
+/** A route with a handler: headers (ETag, Cache-Control) and status as the
+ *  handler filled them; 304 and empty bodies are sent without content. */
+static enum MHD_Result reply_handler(struct MHD_Connection *conn, engine *e,
+                                     const telemetry_route *r, const char *url)
+{
+    http_request req = {
+        .url = url,
+        .if_none_match = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                     MHD_HTTP_HEADER_IF_NONE_MATCH),
+    };
+    http_reply out;
+    memset(&out, 0, sizeof(out));
+    int rc = r->handle(e, &req, &out);
+    if (rc != RV_OK) {
+        free(out.body);
+        log_write(RV_LOG_WARN, -1, NULL, "telemetry: %s: %s", url, rv_strerror(rc));
+        return reply_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error\n");
+    }
+    struct MHD_Response *resp =
+        out.body ? MHD_create_response_from_buffer(out.len, out.body, MHD_RESPMEM_MUST_FREE)
+                 : MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+    if (!resp) {
+        free(out.body);
+        return MHD_NO;
+    }
+    if (out.content_type)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, out.content_type);
+    if (out.etag[0])
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, out.etag);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+                            out.cache_control ? out.cache_control : "no-store");
+    if (out.extra_name)
+        MHD_add_response_header(resp, out.extra_name, out.extra_value);
+    enum MHD_Result ret = MHD_queue_response(conn, out.status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
 /* Thread: one of libmicrohttpd's. The first call of a request only marks it
  * seen; a request body (never expected) is read and discarded; the reply is
  * queued once the request is complete. */
@@ -126,12 +172,12 @@ static enum MHD_Result telemetry_handle(void *cls, struct MHD_Connection *conn, 
                                         const char *upload_data, size_t *upload_data_size,
                                         void **req_cls)
 {
-    static int seen;
+    static const int request_seen = 1;  /* its address marks a request seen; never written */
     telemetry_server *s = cls;
     (void)version;
     (void)upload_data;
     if (*req_cls == NULL) {
-        *req_cls = &seen;
+        *req_cls = (void *)&request_seen;
         return MHD_YES;
     }
     if (*upload_data_size != 0) {
@@ -143,6 +189,8 @@ static enum MHD_Result telemetry_handle(void *cls, struct MHD_Connection *conn, 
         return reply_text(conn, MHD_HTTP_NOT_FOUND, "not found\n");
     if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
         return reply_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n");
+    if (r->handle)
+        return reply_handler(conn, s->e, r, url);
     return reply_route(conn, s->e, r);
 }
 

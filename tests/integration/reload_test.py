@@ -41,33 +41,6 @@ def write_config(work, mods, sinks, width=320, broken=False):
     return rvtest.write(os.path.join(work, "engine.conf"), body)
 
 
-def tcp_reader(port, out, stop):
-    data = bytearray()
-    try:
-        s = socket.create_connection(("127.0.0.1", port), timeout=5)
-        s.settimeout(0.5)
-        while not stop.is_set():
-            try:
-                chunk = s.recv(65536)
-            except socket.timeout:
-                continue
-            if not chunk:
-                break
-            data += chunk
-        s.close()
-    except OSError:
-        pass
-    out.append(bytes(data))
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def main():
     tap = Tap()
     work = rvtest.scratch("reload")
@@ -80,7 +53,7 @@ def main():
             {"type": "PAD", "duration": 2000}]}], loop=True))
     witness = os.path.join(work, "witness.jsonl")
     second = os.path.join(work, "second.jsonl")
-    port = free_port()
+    port = rvtest.free_tcp_port()
     uds = os.path.join(work, "ch1.sock")
     keep = sink("framelog", {"mode": "ticks", "path": witness, "flush": "line"})
     tcp = sink("mpegts-tcp", {"port": port}) if have_ts else sink(
@@ -98,7 +71,7 @@ def main():
     stop = threading.Event()
     reader = None
     if have_ts:
-        reader = threading.Thread(target=tcp_reader, args=(port, captured, stop), daemon=True)
+        reader = threading.Thread(target=rvtest.tcp_capture, args=(port, captured, stop), daemon=True)
         reader.start()
         time.sleep(1.0)
 

@@ -7,6 +7,7 @@ RV_MODULE_DIR, RV_TEST_MODULE_DIR, RV_SOURCE_DIR, RV_BUILD_DIR and RV_TMP.
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -181,3 +182,32 @@ def framelog_channel(cid, framelog_path, mode="ticks", producers=("testsrc", "sl
     renderer = { module = "null"; };
     sinks = ( { module = "framelog"; options = { mode = "%s"; path = "%s"; }; } ); }""" % (
         cid, cid, auto, prods, mode, framelog_path)
+
+
+def free_tcp_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def tcp_capture(port, out, stop):
+    """Read a TCP stream until `stop` (a threading.Event) is set or the peer
+    closes; append the bytes to the list `out` (run in a thread)."""
+    data = bytearray()
+    try:
+        s = socket.create_connection(("127.0.0.1", port), timeout=5)
+        s.settimeout(0.3)
+        while not stop.is_set():
+            try:
+                chunk = s.recv(65536)
+            except socket.timeout:
+                continue
+            if not chunk:
+                break
+            data += chunk
+        s.close()
+    except OSError:
+        pass
+    out.append(bytes(data))

@@ -33,25 +33,6 @@ def plan_at(start_ms, first_uri, second_uri, block="A"):
                                    "event": block + "-2"}]}])
 
 
-def capture(port, out, stop):
-    data = bytearray()
-    try:
-        s = socket.create_connection(("127.0.0.1", port), timeout=5)
-        s.settimeout(0.3)
-        while not stop.is_set():
-            try:
-                chunk = s.recv(65536)
-            except socket.timeout:
-                continue
-            if not chunk:
-                break
-            data += chunk
-        s.close()
-    except OSError as exc:
-        out.append(("error", str(exc)))
-    out.append(bytes(data))
-
-
 def main():
     tap = Tap()
     work = rvtest.scratch("updateplan")
@@ -87,7 +68,7 @@ def main():
     tap.ok(r.success, "StartChannel on plan a: %s" % r.message)
     got = []
     stop = threading.Event()
-    t = threading.Thread(target=capture, args=(ts_port, got, stop), daemon=True)
+    t = threading.Thread(target=rvtest.tcp_capture, args=(ts_port, got, stop), daemon=True)
     t.start()
     time.sleep(2.0)
 

@@ -3,7 +3,7 @@
 
 usage: ts_check.py CAPTURE.ts [--fps 30000/1001] [--audio-rate 48000]
                    [--audio-frame 1024] [--pcr-max-ms 40] [--pat-max-ms 100]
-                   [--first-pat] [--video-gaps-ok]
+                   [--first-pat] [--video-gaps-ok] [--json]
 
 Checks: 188-byte packets with sync bytes; continuity counters continuous per
 PID (no discontinuity indicator); PCR strictly increasing with every interval
@@ -13,7 +13,9 @@ interpolated between PCRs); video PES PTS advancing by exactly one frame
 starts where the previous one's frames end, +-1 tick of 90 kHz rounding);
 optionally the first packet is a PAT. Prints '# ...' diagnostics, 'FAIL: ...'
 lines and one 'RESULT {json}' line; exits 1 on any failure. A truncated
-final PES (a capture cut mid-packet) is ignored.
+final PES (a capture cut mid-packet) is ignored. --json prints one JSON object
+instead (the RESULT fields plus "counts": failures by kind, and "failures":
+the first 20 messages), for tools/bench/run; the exit status is the same.
 """
 import argparse
 import json
@@ -31,6 +33,7 @@ def parse_args():
     p.add_argument("--pat-max-ms", type=float, default=100.0)
     p.add_argument("--first-pat", action="store_true")
     p.add_argument("--video-gaps-ok", action="store_true")
+    p.add_argument("--json", action="store_true", help="print one JSON summary (counts by kind)")
     return p.parse_args()
 
 
@@ -49,9 +52,30 @@ def adts_frames(payload):
     return max(n, 1)
 
 
+class Failures(list):
+    """The failure messages, counted by kind (the message's leading words)."""
+    KINDS = (("continuity counter", "cc_errors"), ("discontinuity indicator", "discontinuity_flags"),
+             ("video PTS step", "video_cadence_gaps"), ("video DTS", "video_dts_errors"),
+             ("audio PTS", "audio_discontinuities"), ("PCR", "pcr_errors"),
+             ("PAT", "psi_errors"), ("PMT", "psi_errors"), ("sync byte", "sync_errors"))
+
+    def __init__(self):
+        super().__init__()
+        self.counts = {k: 0 for _, k in self.KINDS}
+        self.counts["other"] = 0
+
+    def append(self, msg):
+        super().append(msg)
+        for needle, kind in self.KINDS:
+            if needle in msg:
+                self.counts[kind] += 1
+                return
+        self.counts["other"] += 1
+
+
 def main():
     a = parse_args()
-    fails = []
+    fails = Failures()
     data = open(a.capture, "rb").read()
     npk = len(data) // 188
     if len(data) % 188:
@@ -229,6 +253,13 @@ def main():
                 fails.append("audio PTS %d at packet %d, expected %s (gap %.2f ms)" %
                              (p1, s1, float(want), float((p1 - want) / 90)))
 
+    if a.json:
+        out = dict(result)
+        out["keyframe_offsets"] = result["keyframe_offsets"][:4]
+        out["counts"] = fails.counts
+        out["failures"] = list(fails[:20])
+        print(json.dumps(out))
+        return 1 if fails else 0
     for f in fails[:20]:
         print("FAIL: " + f)
     if len(fails) > 20:

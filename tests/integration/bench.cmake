@@ -1,0 +1,16 @@
+# The benchmark suite's smoke run (issue 8): tools/bench/run --quick drives
+# every row end to end (real binary, real ffmpeg) and writes its JSON. No
+# timing assertions: it checks only that every row ran and the JSON is valid.
+# Skipped in the sanitizer build, where the figures would mean nothing.
+add_test(NAME bench.quick
+  COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/tools/bench/run --quick --tap
+          --build ${CMAKE_BINARY_DIR} --out ${CMAKE_BINARY_DIR}/bench-quick.json)
+if(RV_SANITIZE)
+  set(RV_BENCH_SANITIZE 1)
+else()
+  set(RV_BENCH_SANITIZE 0)
+endif()
+set_tests_properties(bench.quick PROPERTIES
+  ENVIRONMENT "RV_SANITIZE=${RV_BENCH_SANITIZE}"
+  TIMEOUT 300
+  RUN_SERIAL TRUE)
