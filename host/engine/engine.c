@@ -21,6 +21,7 @@
 #include "channel/channel_preview.h"
 #include "core/log.h"
 #include "plan/plan.h"
+#include "telemetry/asrun.h"
 
 typedef struct channel_slot {
     int32_t id;
@@ -70,6 +71,12 @@ engine *engine_create(const config *cfg, const module_registry *reg, master_cloc
 void engine_set_asrun(engine *e, struct asrun_writer *w)
 {
     e->asrun = w;
+}
+
+void engine_asrun_counts(engine *e, uint64_t *written, uint64_t *dropped)
+{
+    *written = e->asrun ? asrun_writer_written(e->asrun) : 0;
+    *dropped = e->asrun ? asrun_writer_dropped(e->asrun) : 0;
 }
 
 void engine_destroy(engine *e)

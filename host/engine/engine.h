@@ -100,6 +100,10 @@ struct asrun_writer;
  *  must outlive every channel; NULL: none). */
 void engine_set_asrun(engine *e, struct asrun_writer *w);
 
+/** Records the as-run writer has written and dropped (0, 0 without one).
+ *  Thread: any. */
+void engine_asrun_counts(engine *e, uint64_t *written, uint64_t *dropped);
+
 /** Stop every channel, free everything. */
 void engine_destroy(engine *e);
 

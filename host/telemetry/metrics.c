@@ -269,5 +269,16 @@ int metrics_render(engine *e, text_buffer *out)
         return rc;
     rc = metrics_render_channels(channels, count, out);
     free(channels);
-    return rc;
+    uint64_t written;
+    uint64_t dropped;
+    engine_asrun_counts(e, &written, &dropped);
+    emit_header(out, "retrovue_playout_asrun_records_total", "counter",
+                "As-run records written to asrun_dir.");
+    text_buffer_printf(out, "retrovue_playout_asrun_records_total %llu\n",
+                       (unsigned long long)written);
+    emit_header(out, "retrovue_playout_asrun_dropped_total", "counter",
+                "As-run records lost (queue full or write error); should stay 0.");
+    text_buffer_printf(out, "retrovue_playout_asrun_dropped_total %llu\n",
+                       (unsigned long long)dropped);
+    return rc == RV_OK && text_buffer_failed(out) ? RV_ENOMEM : rc;
 }
