@@ -4,3 +4,5 @@ rv_integration_test(ffmpeg_file_playout /usr/bin/python3
 set_tests_properties(integration.ffmpeg_file_playout PROPERTIES TIMEOUT 600)
 # The failure set through the real binary (issue 3).
 rv_integration_test(media_failures /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/media_failures_test.py)
+# Sub-frame and small offsets in every container (issue 3).
+rv_integration_test(media_offsets /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/media_offsets_test.py)

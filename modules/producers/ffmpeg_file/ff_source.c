@@ -55,6 +55,7 @@ struct ff_source {
     int64_t deadline_mono_ns;  /**< interrupt when CLOCK_MONOTONIC passes it */
     int timed_out;             /**< the interrupt callback fired */
     int demux_ended;
+    int read_any;              /**< a packet was read since the open */
     int demux_error;           /**< sticky rv_error once demuxing failed */
     int64_t decode_errors;
 };
@@ -423,8 +424,14 @@ int64_t ff_source_video_slack_ns(const ff_source *src)
     const AVStream *st = src->video.st;
     if (!st)
         return FF_SOURCE_MIN_SLACK_NS;
+    /* A container storing coarse times (Matroska's whole milliseconds) rounds
+     * a picture's time by up to half a unit. Never more than 1 ms: a time
+     * base as coarse as the frame itself (AVI's 1/fps) stores exact frame
+     * times, and half of it would show pictures a half frame early. */
     int64_t tb_ns = av_rescale(1000000000, st->time_base.num, st->time_base.den);
-    return tb_ns >= 100000 ? tb_ns / 2 : FF_SOURCE_MIN_SLACK_NS;
+    if (tb_ns < 100000)
+        return FF_SOURCE_MIN_SLACK_NS;
+    return tb_ns / 2 < 1000000 ? tb_ns / 2 : 1000000;
 }
 
 int64_t ff_source_take_decode_errors(ff_source *src)
@@ -453,11 +460,19 @@ static void ff_stream_flush(ff_stream *s)
 
 int ff_source_seek(ff_source *src, int64_t pos_ns)
 {
+    /* Freshly opened and nothing read yet: the demuxer is at the start
+     * already, exactly (no container's seek is as exact as not seeking). */
+    if (pos_ns <= 0 && !src->read_any)
+        return RV_OK;
     int64_t target_us = src->origin_us + (pos_ns > 0 ? pos_ns / 1000 : 0);
     int r = -1;
-    /* The start: a byte seek to 0 is exact where the container allows it
-     * (MPEG-TS seeks by timestamp only approximately). */
-    if (pos_ns <= 0 && !(src->fmt->iformat->flags & AVFMT_NO_BYTE_SEEK))
+    /* The start of an MPEG transport or program stream: a byte seek to 0 is
+     * exact there (their timestamp seeks are approximate). Other containers
+     * (Matroska, MP4) must seek by timestamp: a byte seek to 0 lands on their
+     * headers and their demuxers then find no packet. */
+    const char *name = src->fmt->iformat->name;
+    int byte_start = strcmp(name, "mpegts") == 0 || strcmp(name, "mpeg") == 0;
+    if (pos_ns <= 0 && byte_start && !(src->fmt->iformat->flags & AVFMT_NO_BYTE_SEEK))
         r = avformat_seek_file(src->fmt, -1, 0, 0, 0, AVSEEK_FLAG_BYTE);
     if (r < 0)
         r = avformat_seek_file(src->fmt, -1, INT64_MIN, target_us, target_us, 0);
@@ -485,6 +500,7 @@ static int ff_source_next_packet(ff_source *src, ff_stream *s)
         if (src->demux_ended)
             return RV_EOF;
         int r = av_read_frame(src->fmt, src->pkt);
+        src->read_any = 1;
         if (r == AVERROR_EOF || (r < 0 && avio_feof(src->fmt->pb) && !src->timed_out)) {
             src->demux_ended = 1;
             return RV_EOF;
