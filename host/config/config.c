@@ -98,6 +98,47 @@ static const char *config_join(const char *const *list, char *buf, size_t len)
     return buf;
 }
 
+/** Collapse "." and "name/.." in @p path, in place and lexically, so
+ *  operators read "build/x.sock" rather than "conf/../build/x.sock". */
+static void config_normalize(char *path)
+{
+    int absolute = path[0] == '/';
+    char *seg[256];
+    size_t n = 0;
+    size_t keep = 0; /* leading ".." that cannot collapse */
+    char *save = NULL;
+    char *copy = strdup(path);
+    if (!copy)
+        return;
+    for (char *t = strtok_r(copy, "/", &save); t && n < 256; t = strtok_r(NULL, "/", &save)) {
+        if (strcmp(t, ".") == 0)
+            continue;
+        if (strcmp(t, "..") == 0 && n > keep) {
+            n--;
+            continue;
+        }
+        if (strcmp(t, "..") == 0 && absolute)
+            continue;
+        seg[n++] = t;
+        if (strcmp(t, "..") == 0)
+            keep = n;
+    }
+    size_t o = 0;
+    if (absolute)
+        path[o++] = '/';
+    for (size_t i = 0; i < n; i++) {
+        size_t l = strlen(seg[i]);
+        if (i)
+            path[o++] = '/';
+        memmove(path + o, seg[i], l);
+        o += l;
+    }
+    if (o == 0)
+        path[o++] = '.';
+    path[o] = '\0';
+    free(copy);
+}
+
 /** A path relative to the config file's folder @p dir; absolute kept. */
 static char *config_resolve(const char *dir, const char *path)
 {
@@ -110,6 +151,7 @@ static char *config_resolve(const char *dir, const char *path)
     } else if (asprintf(&out, "%s/%s", dir, path) < 0) {
         return NULL;
     }
+    config_normalize(out);
     return out;
 }
 

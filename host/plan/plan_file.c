@@ -550,11 +550,16 @@ static int plan_resolve_paths(plan *p, const char *base)
                 continue;
             if (path[0] == '/')
                 continue;
-            size_t len = strlen(base) + strlen(path) + 8;
+            char joined[PATH_MAX];
+            char canonical[PATH_MAX];
+            snprintf(joined, sizeof(joined), "%s/%s", base, path);
+            /* a file that exists is named by its canonical path (no "..") */
+            const char *full = realpath(joined, canonical) ? canonical : joined;
+            size_t len = strlen(full) + 8;
             char *abs = malloc(len);
             if (!abs)
                 return RV_ENOMEM;
-            snprintf(abs, len, "%s%s/%s", scheme ? "file:" : "", base, path);
+            snprintf(abs, len, "%s%s", scheme ? "file:" : "", full);
             free(seg->asset_uri);
             seg->asset_uri = abs;
         }
