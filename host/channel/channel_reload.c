@@ -161,6 +161,13 @@ int channel_reconfigure(channel *ch, const config_channel *cfg, char *err, size_
                  "session: stop and start the channel to change it)");
         return RV_ESTATE;
     }
+    int producers_changed = cfg->producer_count != ch->cfg->producer_count;
+    for (size_t i = 0; !producers_changed && i < cfg->producer_count; i++)
+        producers_changed = !binding_equal(&cfg->producers[i], &ch->cfg->producers[i]);
+    if (producers_changed)
+        log_write(RV_LOG_WARN, ch->id, NULL,
+                  "reload: producer changes take effect when the channel next starts (producers "
+                  "hold open segments and are not swapped live)");
     reload_plan rp = {0};
     pthread_mutex_lock(&ch->sinks_lock);
     sink_set *old = atomic_load(&ch->sinks);
