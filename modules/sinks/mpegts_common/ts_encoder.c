@@ -29,7 +29,7 @@ struct ts_encoder {
 
     AVCodecContext *video;
     AVCodecContext *audio;
-    AVFrame *vframe;          /**< wraps the tick's planes (not refcounted) */
+    AVFrame *vframe;          /**< wraps the tick's planes (refcounted: no copy) */
     AVFrame *aframe;          /**< one encoder frame of audio */
     AVPacket *pkt;
 
@@ -466,6 +466,53 @@ static int enc_audio_tick(ts_encoder *enc, const rv_tick *tick, ts_packet_fn emi
     return enc_push_audio(enc, src, n, emit, opaque);
 }
 
+
+/** A reference to one plane of a host picture, held by libavcodec. */
+typedef struct enc_plane_ref {
+    const rv_host_api *host;
+    rv_video_frame *picture;
+} enc_plane_ref;
+
+/** AVBuffer free callback: drop the host reference. Thread: whichever
+ *  encoder thread lets go of the frame last. */
+static void enc_plane_free(void *opaque, uint8_t *data)
+{
+    enc_plane_ref *r = opaque;
+    (void)data;
+    r->host->video_release(r->picture);
+    free(r);
+}
+
+/** Point @p f at @p vf's planes with reference-counted buffers that hold a
+ *  host reference each, so libavcodec keeps the picture without copying it. */
+static int enc_wrap_picture(ts_encoder *enc, const rv_video_frame *vf, AVFrame *f)
+{
+    f->format = AV_PIX_FMT_YUV420P;
+    f->width = (int)vf->width;
+    f->height = (int)vf->height;
+    for (int p = 0; p < 3; p++) {
+        size_t rows = p == 0 ? vf->height : (vf->height + 1) / 2;
+        enc_plane_ref *r = malloc(sizeof(*r));
+        if (!r)
+            goto fail;
+        r->host = enc->host;
+        r->picture = (rv_video_frame *)vf;
+        enc->host->video_ref(r->picture);
+        f->buf[p] = av_buffer_create(vf->plane[p], (size_t)vf->stride[p] * rows, enc_plane_free,
+                                     r, AV_BUFFER_FLAG_READONLY);
+        if (!f->buf[p]) {
+            enc_plane_free(r, NULL);
+            goto fail;
+        }
+        f->data[p] = vf->plane[p];
+        f->linesize[p] = vf->stride[p];
+    }
+    return RV_OK;
+fail:
+    av_frame_unref(f);
+    return RV_ENOMEM;
+}
+
 int ts_encoder_encode(ts_encoder *enc, const rv_tick *tick, ts_packet_fn emit, void *opaque,
                       int64_t *missing_ticks)
 {
@@ -487,17 +534,15 @@ int ts_encoder_encode(ts_encoder *enc, const rv_tick *tick, ts_packet_fn emit, v
     }
     enc->next_tick = tick->tick + 1;
 
-    f->format = AV_PIX_FMT_YUV420P;
-    f->width = (int)vf->width;
-    f->height = (int)vf->height;
-    for (int p = 0; p < 3; p++) {
-        f->data[p] = vf->plane[p];
-        f->linesize[p] = vf->stride[p];
+    rc = enc_wrap_picture(enc, vf, f);
+    if (rc != RV_OK) {
+        enc_error(enc, rc, "cannot wrap the picture", AVERROR(ENOMEM));
+        return rc;
     }
     f->pts = tick->tick;
     f->pict_type = AV_PICTURE_TYPE_NONE;
-    /* not refcounted: libavcodec copies the picture it keeps */
     rc = avcodec_send_frame(enc->video, f);
+    av_frame_unref(f);
     if (rc < 0) {
         enc_error(enc, RV_EIO, "video encoder refused a frame", rc);
         return RV_EIO;
