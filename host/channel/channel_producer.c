@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "channel/channel_fade.h"
 #include "channel/channel_internal.h"
 #include "core/log.h"
 
@@ -456,6 +457,22 @@ static void producer_fill_pad(channel *ch, staged_frame *f)
     f->asset_offset_ms = -1;
 }
 
+/** Apply the segment's FADE transitions to a frame read from its asset. */
+static void producer_fade(channel *ch, producer_state *ps, staged_frame *f)
+{
+    const plan_segment *s = timeline_segment(ps->plan, &ps->pos);
+    if (!s || f->source != RV_SOURCE_REAL ||
+        (s->transition_in.type != RV_TRANSITION_FADE &&
+         s->transition_out.type != RV_TRANSITION_FADE))
+        return;
+    int64_t offset_ms = (ch->epoch_ns + rv_ticks_to_ns(ch->rate, ps->t)) / 1000000 -
+                        ps->pos.start_utc_ms;
+    int32_t gain = channel_fade_gain(s, offset_ms, s->duration_ms);
+    if (channel_fade_apply(&f->video, f->audio, gain) != RV_OK)
+        log_write(RV_LOG_WARN, ch->id, NULL, "fade skipped at tick %" PRId64 ": out of memory",
+                  ps->t);
+}
+
 /** Produce the frame for tick ps->t into @p f (audio already allocated). */
 static void producer_produce(channel *ch, producer_state *ps, staged_frame *f)
 {
@@ -474,6 +491,7 @@ static void producer_produce(channel *ch, producer_state *ps, staged_frame *f)
             f->source = ps->source;
             f->asset_offset_ms = out.asset_offset_ms;
             f->audio->samples = rv_samples_in_tick(ch->rate, ch->format.audio_rate, ps->t);
+            producer_fade(ch, ps, f);
             return;
         }
         if (out.video)

@@ -144,6 +144,10 @@ def plan_text(blocks, loop=False):
                 fields.append("asset_start_offset_ms = %d" % s["offset"])
             if s.get("event"):
                 fields.append('event_id = "%s"' % s["event"])
+            if s.get("fade_in"):
+                fields.append('transition_in = "FADE"; transition_in_ms = %d' % s["fade_in"])
+            if s.get("fade_out"):
+                fields.append('transition_out = "FADE"; transition_out_ms = %d' % s["fade_out"])
             segs.append("    { %s; }" % "; ".join(fields))
         lines.append(",\n".join(segs))
         lines.append("  ) }%s" % ("," if bi + 1 < len(blocks) else ""))
