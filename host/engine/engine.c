@@ -235,13 +235,34 @@ static int engine_apply_port(engine *e, config_channel *cc, int32_t port, char *
     return RV_OK;
 }
 
+/** channel_id must be positive; RV_EINVAL with the reason otherwise. */
+static int engine_check_id(int32_t channel_id, char *msg, size_t msglen)
+{
+    if (channel_id > 0)
+        return RV_OK;
+    snprintf(msg, msglen, "channel_id must be > 0 (got %d)", channel_id);
+    return RV_EINVAL;
+}
+
+/** The slot of running channel @p id, locked; NULL (nothing locked) when the
+ *  channel is not running. */
+static channel_slot *engine_lock_running(engine *e, int32_t id)
+{
+    channel_slot *slot = engine_slot(e, id, 0);
+    if (!slot)
+        return NULL;
+    pthread_mutex_lock(&slot->lock);
+    if (slot->ch)
+        return slot;
+    pthread_mutex_unlock(&slot->lock);
+    return NULL;
+}
+
 int engine_start_channel(engine *e, const engine_start_request *req, char *msg, size_t msglen)
 {
-    int rc;
-    if (req->channel_id <= 0) {
-        snprintf(msg, msglen, "channel_id must be > 0 (got %d)", req->channel_id);
-        return RV_EINVAL;
-    }
+    int rc = engine_check_id(req->channel_id, msg, msglen);
+    if (rc != RV_OK)
+        return rc;
     channel_slot *slot = engine_slot(e, req->channel_id, 1);
     if (!slot) {
         snprintf(msg, msglen, "out of memory");
@@ -301,18 +322,12 @@ int engine_start_channel(engine *e, const engine_start_request *req, char *msg, 
 int engine_update_plan(engine *e, int32_t channel_id, const char *plan_handle, char *msg,
                        size_t msglen)
 {
-    int rc = RV_OK;
-    if (channel_id <= 0) {
-        snprintf(msg, msglen, "channel_id must be > 0 (got %d)", channel_id);
-        return RV_EINVAL;
-    }
-    channel_slot *slot = engine_slot(e, channel_id, 0);
-    if (slot)
-        pthread_mutex_lock(&slot->lock);
-    if (!slot || !slot->ch) {
+    int rc = engine_check_id(channel_id, msg, msglen);
+    if (rc != RV_OK)
+        return rc;
+    channel_slot *slot = engine_lock_running(e, channel_id);
+    if (!slot) {
         snprintf(msg, msglen, "channel %d is not running; use StartChannel", channel_id);
-        if (slot)
-            pthread_mutex_unlock(&slot->lock);
         return RV_ESTATE;
     }
     if (strcmp(channel_plan_handle(slot->ch), plan_handle) == 0) {
@@ -338,17 +353,12 @@ int engine_update_plan(engine *e, int32_t channel_id, const char *plan_handle, c
 
 int engine_stop_channel(engine *e, int32_t channel_id, char *msg, size_t msglen)
 {
-    if (channel_id <= 0) {
-        snprintf(msg, msglen, "channel_id must be > 0 (got %d)", channel_id);
-        return RV_EINVAL;
-    }
-    channel_slot *slot = engine_slot(e, channel_id, 0);
-    if (slot)
-        pthread_mutex_lock(&slot->lock);
-    if (!slot || !slot->ch) {
+    int rc = engine_check_id(channel_id, msg, msglen);
+    if (rc != RV_OK)
+        return rc;
+    channel_slot *slot = engine_lock_running(e, channel_id);
+    if (!slot) {
         snprintf(msg, msglen, "channel %d was not running", channel_id);
-        if (slot)
-            pthread_mutex_unlock(&slot->lock);
         return RV_OK;
     }
     channel_stop(slot->ch);
@@ -387,17 +397,12 @@ void engine_stop_all(engine *e)
 
 int engine_channel_status(engine *e, int32_t channel_id, channel_status *out)
 {
-    channel_slot *slot = engine_slot(e, channel_id, 0);
-    int rc = RV_ENOENT;
+    channel_slot *slot = engine_lock_running(e, channel_id);
     if (!slot)
-        return rc;
-    pthread_mutex_lock(&slot->lock);
-    if (slot->ch) {
-        channel_status_get(slot->ch, out);
-        rc = RV_OK;
-    }
+        return RV_ENOENT;
+    channel_status_get(slot->ch, out);
     pthread_mutex_unlock(&slot->lock);
-    return rc;
+    return RV_OK;
 }
 
 int engine_list_channels(engine *e, channel_status **out, size_t *count)
@@ -431,13 +436,10 @@ int engine_channel_preview(engine *e, int32_t channel_id, char *mime, size_t mim
 {
     *data = NULL;
     *len = 0;
-    channel_slot *slot = engine_slot(e, channel_id, 0);
+    channel_slot *slot = engine_lock_running(e, channel_id);
     if (!slot)
         return RV_ENOENT;
-    int rc = RV_ENOENT;
-    pthread_mutex_lock(&slot->lock);
-    if (slot->ch)
-        rc = channel_preview_copy(channel_get_preview(slot->ch), mime, mimelen, data, len,
+    int rc = channel_preview_copy(channel_get_preview(slot->ch), mime, mimelen, data, len,
                                   version, tick);
     pthread_mutex_unlock(&slot->lock);
     return rc;
