@@ -53,7 +53,6 @@ typedef struct sink_runner {
     pthread_t thread;
     int thread_started;
     atomic_uint_fast64_t restarts;
-    atomic_uint_fast64_t errors;
 } sink_runner;
 
 /** The sinks the output thread feeds. Immutable once published: a reload
@@ -148,7 +147,6 @@ struct channel {
     atomic_llong frame_gap_ns;
     atomic_uint_fast64_t frames_by_source[5];
     atomic_uint_fast64_t late_ticks;
-    atomic_uint_fast64_t stale_dropped;
     atomic_uint_fast64_t producer_errors;
     atomic_uint_fast64_t producer_restarts;
     atomic_uint_fast64_t segments_by_outcome[6]; /**< indexed by asrun_status */
@@ -156,7 +154,6 @@ struct channel {
     asrun_writer *asrun;          /**< borrowed; NULL: no as-run log */
     channel_preview *preview;     /**< owned: the latest image a module published */
     atomic_int state;             /**< channel_state */
-    atomic_int failing;           /**< the producer airs the slate for a failure */
 
     /* now playing, for status: status_lock */
     pthread_mutex_t status_lock;

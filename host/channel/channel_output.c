@@ -65,7 +65,6 @@ static int output_take(channel *ch, output_state *os, int64_t n, staged_frame *o
             staged_frame stale;
             ring_pop(ch->ring, &stale);
             channel_release_staged(&stale);
-            atomic_fetch_add(&ch->stale_dropped, 1);
             continue;
         }
         if (head->tick > n)

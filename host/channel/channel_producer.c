@@ -234,7 +234,6 @@ static void producer_enter_slate(channel *ch, producer_state *ps, int failed)
 {
     producer_close(ps);
     ps->failed = failed;
-    atomic_store(&ch->failing, failed);
     int rc = segment_open(ch, ch->slate, ps->plan, &ps->pos, "slate:", ps->t, &ps->cur);
     if (rc != RV_OK) {
         log_write(RV_LOG_ERROR, ch->id, NULL, "the slate failed to open (%s): airing black",
@@ -317,7 +316,6 @@ static void producer_retry(channel *ch, producer_state *ps)
     ps->source = RV_SOURCE_REAL;
     ps->failed = 0;
     ps->backoff_ms = 0;
-    atomic_store(&ch->failing, 0);
 }
 
 /** Start producing the segment (or gap) at ps->pos from tick ps->t. */
@@ -328,7 +326,6 @@ static void producer_enter(channel *ch, producer_state *ps)
     ps->retry_tick = INT64_MAX;
     ps->backoff_ms = 0;
     ps->preload_requested = 0;
-    atomic_store(&ch->failing, 0);
     if (!s) {
         producer_enter_slate(ch, ps, 0);
         return;

@@ -81,7 +81,6 @@ static void *sink_main(void *arg)
         if (sr->inst.started) {
             rc = ops->write(sr->inst.state, &e.tick);
             if (rc != RV_OK) {
-                atomic_fetch_add(&sr->errors, 1);
                 log_write(RV_LOG_ERROR, sr->ch->id, sr->inst.mod->name,
                           "sink failed at tick %" PRId64 ": %s; restarting it", e.tick.tick,
                           rv_strerror(rc));

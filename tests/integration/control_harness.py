@@ -4,7 +4,6 @@ socket and a TCP port, and talk to it with Debian's grpcio and the stubs
 generated at build time (<build>/python, or $RV_PYTHON_DIR)."""
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -24,12 +23,7 @@ SERVICE = "/retrovue.playout.PlayoutControl/"
 ASAN_DEFAULTS = "quarantine_size_mb=8"
 
 
-def free_tcp_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+free_tcp_port = rvtest.free_tcp_port
 
 
 def plan(blocks_uri=("slate:bars", "slate:solid")):
