@@ -311,6 +311,14 @@ void channel_stop(channel *ch)
     channel_free(ch);
 }
 
+plan *channel_plan_ref(channel *ch)
+{
+    pthread_mutex_lock(&ch->plan_lock);
+    plan *p = plan_ref(ch->pending ? ch->pending : ch->plan);
+    pthread_mutex_unlock(&ch->plan_lock);
+    return p;
+}
+
 int64_t channel_ticks_emitted(channel *ch)
 {
     return atomic_load(&ch->last_tick) + 1;

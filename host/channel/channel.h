@@ -69,6 +69,9 @@ typedef struct channel_params {
 int channel_start(const channel_params *params, channel **out, char *err, size_t errlen);
 /** Swap in @p p (one reference passes to the channel) at the next tick. */
 void channel_update_plan(channel *ch, plan *p);
+/** A reference to the newest plan (the pending swap, else the one on air);
+ *  the caller unrefs it. Thread: any. */
+plan *channel_plan_ref(channel *ch);
 /** Ticks emitted so far (the next tick's index). Thread: any. */
 int64_t channel_ticks_emitted(channel *ch);
 /** The channel's tick 0 instant (UTC ms). Thread: any. */
