@@ -38,6 +38,13 @@ void channel_on_event(void *owner, rv_context *ctx, rv_event_type type, int code
 {
     channel *ch = owner;
     (void)ctx;
+    (void)subject;
+    if (type == RV_EVENT_CLIENT_LEAVE) {
+        channel_event ev = {.type = CHANNEL_EVENT_CLIENT_LEFT, .tick = -1,
+                            .text = message ? message : ""};
+        channel_emit(ch, &ev);
+        return;
+    }
     if (type != RV_EVENT_ASSET_ERROR && type != RV_EVENT_SINK_ERROR)
         return;
     pthread_mutex_lock(&ch->status_lock);

@@ -27,7 +27,9 @@ typedef enum channel_event_type {
     CHANNEL_EVENT_BLOCK_ENDED = 2,     /**< a block left the air (its fence, a swap, the stop) */
     CHANNEL_EVENT_SEGMENT_STARTED = 3, /**< a segment's first tick airs */
     CHANNEL_EVENT_SEGMENT_ENDED = 4,   /**< a segment ended; `record` is its as-run line */
-    CHANNEL_EVENT_GAP_STARTED = 5      /**< no block owns the tick (a dry block queue) */
+    CHANNEL_EVENT_GAP_STARTED = 5,     /**< no block owns the tick (a dry block queue) */
+    CHANNEL_EVENT_CLIENT_LEFT = 6      /**< a sink's client left; `text` says which
+                                            ("<target>: <reason>"); from the sink's thread */
 } channel_event_type;
 
 /** One report. Pointers are borrowed for the call only. */
@@ -43,11 +45,13 @@ typedef struct channel_event {
     int64_t ticks_by_source[5];    /**< BLOCK_ENDED: ticks aired, by rv_tick_source */
     int join_in_progress;          /**< *_STARTED: entered after its first tick */
     const struct asrun_record *record; /**< SEGMENT_ENDED */
+    const char *text;              /**< CLIENT_LEFT: the sink's message */
 } channel_event;
 
-/** Receives the channel's events. Thread: the channel's output thread: copy
- *  what you need and return at once (no I/O, no waiting on other locks
- *  than a short one of your own). */
+/** Receives the channel's events. Thread: the channel's output thread
+ *  (CLIENT_LEFT: the reporting sink's thread): copy what you need and
+ *  return at once (no I/O, no waiting on other locks than a short one of
+ *  your own). */
 typedef void (*channel_event_fn)(void *user, const channel_event *ev);
 
 /** What a channel starts with. Pointers borrowed for the call unless said. */

@@ -485,6 +485,13 @@ int engine_session_start(engine *e, const engine_session_start_request *req,
         bs = block_session_create(req->channel_id, fmt.frame_rate, req->max_queue_depth,
                                   session_evidence(e, req, epoch));
         rc = bs ? RV_OK : RV_ENOMEM;
+        if (bs) {
+            char target[300];
+            snprintf(target, sizeof(target), "%s%s",
+                     slot->attached_transport == STREAM_TRANSPORT_UDS ? "unix:" : "tcp://",
+                     slot->attached_endpoint);
+            block_session_set_stream(bs, target);
+        }
         for (size_t i = 0; bs && i < req->block_count; i++)
             block_session_note_fed(bs, req->blocks[i].id, req->blocks[i].start_utc_ms,
                                    req->blocks[i].end_utc_ms);
@@ -569,8 +576,9 @@ int engine_session_feed(engine *e, int32_t channel_id, const plan_block *block,
     }
     pthread_mutex_lock(&slot->lock);
     block_session *bs = slot->sess;
-    if (!bs || !slot->ch) {
-        snprintf(msg, msglen, "no BlockPlan session on channel %d", (int)channel_id);
+    if (!bs || !slot->ch || block_session_ended(bs)) {
+        snprintf(msg, msglen, "no BlockPlan session on channel %d%s", (int)channel_id,
+                 bs && block_session_ended(bs) ? " (it ended: its stream was lost)" : "");
         pthread_mutex_unlock(&slot->lock);
         return session_refuse(code, SESSION_RESULT_NO_SESSION);
     }

@@ -83,7 +83,8 @@ struct block_session {
     int has_live;
     int32_t completed;                 /**< BlockCompleted sent */
     atomic_llong last_tick;            /**< ticks the channel had emitted at its last report */
-    char end_reason[64];
+    char stream_target[300];           /**< set before the channel starts */
+    atomic_int stream_lost;
 };
 
 static int64_t bs_ticks_ms(const block_session *bs, int64_t ticks)
@@ -112,9 +113,45 @@ static int bs_push(block_session *bs, const bs_item *it)
     return RV_OK;
 }
 
+/** The attached stream's client left: the session is over ("error"). */
+static void bs_stream_lost(block_session *bs, const char *text)
+{
+    size_t n = strlen(bs->stream_target);
+    if (!n || strncmp(text, bs->stream_target, n) != 0 || text[n] != ':')
+        return;
+    if (atomic_exchange(&bs->stream_lost, 1))
+        return;
+    log_write(RV_LOG_ERROR, bs->channel_id, NULL,
+              "the attached stream is gone (%s): the session ends with \"error\"", text);
+    bs_item it = {.kind = BS_ITEM_END};
+    snprintf(it.reason, sizeof(it.reason), "error");
+    pthread_mutex_lock(&bs->q_lock);
+    if (!bs->ended && !bs->end_queued && bs->count < BS_RING_ITEMS) {
+        bs->end_queued = 1;
+        bs->ring[(bs->head + bs->count) % BS_RING_ITEMS] = it;
+        bs->count++;
+        pthread_cond_signal(&bs->q_cond);
+    }
+    pthread_mutex_unlock(&bs->q_lock);
+}
+
+void block_session_set_stream(block_session *bs, const char *target)
+{
+    snprintf(bs->stream_target, sizeof(bs->stream_target), "%s", target ? target : "");
+}
+
+int block_session_ended(block_session *bs)
+{
+    return atomic_load(&bs->stream_lost);
+}
+
 void block_session_on_channel_event(void *user, const channel_event *ev)
 {
     block_session *bs = user;
+    if (ev->type == CHANNEL_EVENT_CLIENT_LEFT) {
+        bs_stream_lost(bs, ev->text ? ev->text : "");
+        return;
+    }
     bs_item it;
     memset(&it, 0, sizeof(it));
     it.kind = BS_ITEM_CHANNEL;

@@ -48,6 +48,14 @@ block_session *block_session_create(int32_t channel_id, rv_rational rate, int32_
  *  Thread: the channel's output thread; copies and returns. */
 void block_session_on_channel_event(void *user, const channel_event *ev);
 
+/** The attached stream's address as its sink describes it ("unix:PATH",
+ *  "tcp://HOST:PORT"; borrowed, copied): when that sink's client leaves (the
+ *  consumer closed it or fell behind), the session ends with "error" —
+ *  the stream is gone and never reconnects, so Core should restart. */
+void block_session_set_stream(block_session *bs, const char *target);
+/** The session ended by itself (its stream was lost). Thread: any. */
+int block_session_ended(block_session *bs);
+
 /** Count a fed block (@p id borrowed, copied). Control thread. */
 void block_session_note_fed(block_session *bs, const char *id, int64_t start_utc_ms,
                             int64_t end_utc_ms);
