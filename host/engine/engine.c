@@ -23,6 +23,7 @@
 #include "channel/channel_preview.h"
 #include "core/log.h"
 #include "plan/plan.h"
+#include "session/block_session.h"
 #include "telemetry/asrun.h"
 
 const char *channel_state_name(channel_state s)
@@ -373,6 +374,8 @@ int engine_stop_channel(engine *e, int32_t channel_id, char *msg, size_t msglen)
         snprintf(msg, msglen, "channel %d was not running", channel_id);
         return RV_OK;
     }
+    if (slot->sess)
+        block_session_set_stream(slot->sess, ""); /* the sink closing is not a loss */
     channel_stop(slot->ch);
     slot->ch = NULL;
     engine_session_end_locked(slot, "stopped", NULL, NULL);
@@ -401,6 +404,8 @@ void engine_stop_all(engine *e)
     channel_slot **slots = engine_slots_snapshot(e, &n);
     for (size_t i = 0; slots && i < n; i++) {
         pthread_mutex_lock(&slots[i]->lock);
+        if (slots[i]->sess)
+            block_session_set_stream(slots[i]->sess, "");
         channel_stop(slots[i]->ch);
         slots[i]->ch = NULL;
         engine_session_end_locked(slots[i], "shutdown", NULL, NULL);

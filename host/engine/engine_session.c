@@ -664,6 +664,7 @@ int engine_session_stop(engine *e, int32_t channel_id, const char *reason,
     if (!slot || !slot->sess) {
         snprintf(msg, msglen, "No active session (idempotent)");
     } else {
+        block_session_set_stream(slot->sess, ""); /* the sink closing is not a loss */
         channel_stop(slot->ch);
         slot->ch = NULL;
         engine_session_end_locked(slot, "stopped", &ct, &blocks);

@@ -83,7 +83,8 @@ struct block_session {
     int has_live;
     int32_t completed;                 /**< BlockCompleted sent */
     atomic_llong last_tick;            /**< ticks the channel had emitted at its last report */
-    char stream_target[300];           /**< set before the channel starts */
+    char stream_target[300];           /**< written only while stream_watch is 0 */
+    atomic_int stream_watch;           /**< a leave of stream_target ends the session */
     atomic_int stream_lost;
 };
 
@@ -116,6 +117,8 @@ static int bs_push(block_session *bs, const bs_item *it)
 /** The attached stream's client left: the session is over ("error"). */
 static void bs_stream_lost(block_session *bs, const char *text)
 {
+    if (!atomic_load(&bs->stream_watch))
+        return;
     size_t n = strlen(bs->stream_target);
     if (!n || strncmp(text, bs->stream_target, n) != 0 || text[n] != ':')
         return;
@@ -137,7 +140,11 @@ static void bs_stream_lost(block_session *bs, const char *text)
 
 void block_session_set_stream(block_session *bs, const char *target)
 {
-    snprintf(bs->stream_target, sizeof(bs->stream_target), "%s", target ? target : "");
+    atomic_store(&bs->stream_watch, 0);
+    if (!target || !target[0])
+        return;
+    snprintf(bs->stream_target, sizeof(bs->stream_target), "%s", target);
+    atomic_store(&bs->stream_watch, 1);
 }
 
 int block_session_ended(block_session *bs)

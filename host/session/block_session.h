@@ -51,7 +51,9 @@ void block_session_on_channel_event(void *user, const channel_event *ev);
 /** The attached stream's address as its sink describes it ("unix:PATH",
  *  "tcp://HOST:PORT"; borrowed, copied): when that sink's client leaves (the
  *  consumer closed it or fell behind), the session ends with "error" —
- *  the stream is gone and never reconnects, so Core should restart. */
+ *  the stream is gone and never reconnects, so Core should restart. "" stops
+ *  watching (before the channel stops its sinks). Control thread; a
+ *  non-empty target only before the channel starts. */
 void block_session_set_stream(block_session *bs, const char *target);
 /** The session ended by itself (its stream was lost). Thread: any. */
 int block_session_ended(block_session *bs);
