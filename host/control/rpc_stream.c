@@ -172,8 +172,8 @@ int rpc_stream_send(rpc_stream *s, const ProtobufCMessage *msg)
         pthread_mutex_unlock(&s->lock);
         grpc_byte_buffer_destroy(bb);
         char *path = grpc_slice_to_c_string(s->call->details.method);
-        log_warn("control: %s: the client read nothing while %d messages queued; dropping the "
-                 "stream (RESOURCE_EXHAUSTED)",
+        log_warn("control: %s: the client is not reading (%d messages queued); dropping the "
+                 "stream with RESOURCE_EXHAUSTED",
                  path, RPC_STREAM_MAX_QUEUED);
         gpr_free(path);
         grpc_call_cancel_with_status(s->call->call, GRPC_STATUS_RESOURCE_EXHAUSTED,
