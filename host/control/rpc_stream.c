@@ -151,6 +151,11 @@ void rpc_stream_set_owner(rpc_stream *s, void *owner, void (*on_cancel)(void *ow
 
 int rpc_stream_send(rpc_stream *s, const ProtobufCMessage *msg)
 {
+    pthread_mutex_lock(&s->lock);
+    int over = s->finished || s->closed || s->overflowed;
+    pthread_mutex_unlock(&s->lock);
+    if (over)
+        return RV_ESTATE; /* checked again below: packing happens unlocked */
     size_t n = protobuf_c_message_get_packed_size(msg);
     grpc_slice out = grpc_slice_malloc(n);
     protobuf_c_message_pack(msg, GRPC_SLICE_START_PTR(out));

@@ -6,7 +6,8 @@
 #                             for what needs a deliberately slow StartChannel
 #   integration.control_session  RetroVue Core's BlockPlan session API and the
 #                             SubscribeBlockEvents stream, on the stub engine's
-#                             scriptable sessions (control_stub_session.c)
+#                             scriptable sessions (control_stub_session.c);
+#                             _valgrind: the same under memcheck (plain build)
 #   integration.playoutctl    tools/playoutctl against the stub server
 if(TARGET rv_control)
   add_executable(control_stub_server
@@ -26,6 +27,12 @@ if(TARGET rv_control)
     --stub $<TARGET_FILE:control_stub_server>)
   rv_integration_test(control_session /usr/bin/python3
     ${CMAKE_CURRENT_SOURCE_DIR}/test_control_session.py --stub $<TARGET_FILE:control_stub_server>)
+  if(NOT RV_SANITIZE)
+    rv_integration_test(control_session_valgrind /usr/bin/python3
+      ${CMAKE_CURRENT_SOURCE_DIR}/test_control_session.py --stub $<TARGET_FILE:control_stub_server>
+      --valgrind)
+    set_tests_properties(integration.control_session_valgrind PROPERTIES TIMEOUT 900)
+  endif()
   rv_integration_test(playoutctl /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/test_playoutctl.py
     --stub $<TARGET_FILE:control_stub_server>)
   set_tests_properties(integration.control integration.control_stub integration.control_session
