@@ -149,7 +149,7 @@ class Events:
         return True
 
 
-def block(bid, start, clip, offset_ms=0, split=(1200, 800), pad_tail=False):
+def block(bid, start, clip, offset_ms=0, split=(1200, 800), pad_tail=False, cid=1):
     """A block of BLOCK_MS: content then filler (or PAD) from the clip."""
     a, b = split
     segs = [pb.BlockSegment(segment_index=0, asset_uri=clip, asset_start_offset_ms=offset_ms,
@@ -163,7 +163,7 @@ def block(bid, start, clip, offset_ms=0, split=(1200, 800), pad_tail=False):
                                     asset_start_offset_ms=offset_ms + 5000,
                                     segment_duration_ms=b, segment_type=pb.SEGMENT_TYPE_FILLER,
                                     event_id=bid + "-e1"))
-    return pb.BlockPlan(block_id=bid, channel_id=1, start_utc_ms=start, end_utc_ms=start + a + b,
+    return pb.BlockPlan(block_id=bid, channel_id=cid, start_utc_ms=start, end_utc_ms=start + a + b,
                         segments=segs)
 
 
@@ -410,13 +410,13 @@ def core_flow(tap, eng, clip, folder):
 
 def refusals(tap, eng, clip, folder):
     stub = eng.stub
-    r = stub.FeedBlockPlan(pb.FeedBlockPlanRequest(channel_id=2, block=block("X", ms_now(), clip)),
+    r = stub.FeedBlockPlan(pb.FeedBlockPlanRequest(channel_id=2, block=block("X", ms_now(), clip, cid=2)),
                            timeout=5)
     tap.ok(not r.success and r.result_code == R.Value("BLOCKPLAN_RESULT_NO_SESSION"),
            "Feed with no session: NO_SESSION (%s)" % r.message)
     now = ms_now()
     r = stub.StartBlockPlanSession(pb.StartBlockPlanSessionRequest(
-        channel_id=2, block_a=block("A", now, clip), block_b=block("B", now + BLOCK_MS, clip),
+        channel_id=2, block_a=block("A", now, clip, cid=2), block_b=block("B", now + BLOCK_MS, clip, cid=2),
         program_format_json=FORMAT, max_queue_depth=2), timeout=10)
     tap.ok(not r.success and r.result_code == R.Value("BLOCKPLAN_RESULT_STREAM_NOT_ATTACHED"),
            "Start before AttachStream: STREAM_NOT_ATTACHED (%s)" % r.message)
@@ -424,21 +424,21 @@ def refusals(tap, eng, clip, folder):
     consumer = Consumer(sock)
     attach(stub, 2, sock)
     r = stub.StartBlockPlanSession(pb.StartBlockPlanSessionRequest(
-        channel_id=2, block_a=block("A", now, clip), block_b=block("B", now + BLOCK_MS + 1, clip),
+        channel_id=2, block_a=block("A", now, clip, cid=2), block_b=block("B", now + BLOCK_MS + 1, clip, cid=2),
         program_format_json=FORMAT), timeout=10)
     tap.ok(not r.success and r.result_code == R.Value("BLOCKPLAN_RESULT_NOT_CONTIGUOUS"),
            "Start with a gap between A and B: NOT_CONTIGUOUS (%s)" % r.message)
-    bad = block("BAD", now, clip)
+    bad = block("BAD", now, clip, cid=2)
     bad.segments[1].segment_duration_ms = 700
     r = stub.StartBlockPlanSession(pb.StartBlockPlanSessionRequest(
-        channel_id=2, block_a=bad, block_b=block("B", bad.end_utc_ms, clip),
+        channel_id=2, block_a=bad, block_b=block("B", bad.end_utc_ms, clip, cid=2),
         program_format_json=FORMAT), timeout=10)
     tap.ok(not r.success and r.result_code == R.Value("BLOCKPLAN_RESULT_INVALID_BLOCK") and
            "BAD" in r.message and "do not fill" in r.message,
            "a block whose segments do not fill it: INVALID_BLOCK naming it (%s)" % r.message)
     now = ms_now()
-    a = block("A", now, clip)
-    b = block("B", a.end_utc_ms, clip)
+    a = block("A", now, clip, cid=2)
+    b = block("B", a.end_utc_ms, clip, cid=2)
     r = stub.StartBlockPlanSession(pb.StartBlockPlanSessionRequest(
         channel_id=2, block_a=a, block_b=b, program_format_json=FORMAT, max_queue_depth=2,
         join_utc_ms=now), timeout=10)
@@ -450,27 +450,27 @@ def refusals(tap, eng, clip, folder):
     ev = Events(stub, 2)
     tap.ok(ev.wait_for(lambda es: len(es) >= 1, 3) and ev.kinds()[0] == ("block_started", "A"),
            "a subscriber arriving after the start gets the live block's BlockStarted first")
-    c = block("C", b.end_utc_ms, clip)
+    c = block("C", b.end_utc_ms, clip, cid=2)
     r = stub.FeedBlockPlan(pb.FeedBlockPlanRequest(channel_id=2, block=c), timeout=5)
     tap.ok(r.success, "Feed C: %s" % r.message)
-    d = block("D", c.end_utc_ms, clip)
+    d = block("D", c.end_utc_ms, clip, cid=2)
     r = stub.FeedBlockPlan(pb.FeedBlockPlanRequest(channel_id=2, block=d), timeout=5)
     tap.ok(not r.success and r.queue_full and
            r.result_code == R.Value("BLOCKPLAN_RESULT_QUEUE_FULL"),
            "Feed D with B and C waiting at depth 2: QUEUE_FULL, queue_full=true (%s)" % r.message)
-    gap = block("G", c.end_utc_ms + 40, clip)
+    gap = block("G", c.end_utc_ms + 40, clip, cid=2)
     r = stub.FeedBlockPlan(pb.FeedBlockPlanRequest(channel_id=2, block=gap), timeout=5)
     tap.ok(not r.success and r.result_code in (R.Value("BLOCKPLAN_RESULT_NOT_CONTIGUOUS"),
                                                 R.Value("BLOCKPLAN_RESULT_QUEUE_FULL")),
            "a non-contiguous block is refused (%s)" % r.message)
     ev.wait_for(lambda es: any(e.WhichOneof("event") == "block_started" and
                                e.block_started.block_id == "B" for e in es), 5)
-    gap = block("G", c.end_utc_ms + 40, clip)
+    gap = block("G", c.end_utc_ms + 40, clip, cid=2)
     r = stub.FeedBlockPlan(pb.FeedBlockPlanRequest(channel_id=2, block=gap), timeout=5)
     tap.ok(not r.success and r.result_code == R.Value("BLOCKPLAN_RESULT_NOT_CONTIGUOUS") and
            "contiguous" in r.message, "Feed of a block 40 ms after C's end: NOT_CONTIGUOUS (%s)"
            % r.message)
-    badidx = block("E", c.end_utc_ms, clip)
+    badidx = block("E", c.end_utc_ms, clip, cid=2)
     badidx.segments[1].segment_index = 5
     r = stub.FeedBlockPlan(pb.FeedBlockPlanRequest(channel_id=2, block=badidx), timeout=5)
     tap.ok(not r.success and r.result_code == R.Value("BLOCKPLAN_RESULT_INVALID_BLOCK") and
@@ -494,7 +494,7 @@ def refusals(tap, eng, clip, folder):
                 pb.FeedBlockPlanRequest(channel_id=2, block=blk), timeout=5).result_code)
         except grpc.RpcError as e:
             results.append(e.code())
-    e_blk = block("E", d.end_utc_ms, clip)
+    e_blk = block("E", d.end_utc_ms, clip, cid=2)
     threads = [threading.Thread(target=feeder, args=(e_blk,)) for _ in range(4)]
     for t in threads:
         t.start()
@@ -578,8 +578,8 @@ def two_sessions(tap, eng, clip, folder):
     join = ms_now()
     plans = {}
     for cid in (1, 2):
-        a = block("T%dA" % cid, join, clip)
-        b = block("T%dB" % cid, a.end_utc_ms, clip)
+        a = block("T%dA" % cid, join, clip, cid=cid)
+        b = block("T%dB" % cid, a.end_utc_ms, clip, cid=cid)
         plans[cid] = [a, b]
         r = stub.StartBlockPlanSession(pb.StartBlockPlanSessionRequest(
             channel_id=cid, block_a=a, block_b=b, join_utc_ms=join, program_format_json=FORMAT),
