@@ -260,6 +260,18 @@ class Engine:
     renderer = { module = "null"; };
     sinks = ( { module = "framelog"; options = { mode = "ticks"; path = "%s"; }; } ); }""" % (
                 cid, cid, self.framelog(cid)))
+        # channel 3 airs a plan file beside the sessions (they coexist)
+        chans.append("""  { id = 3; name = "Plan file"; profile = "test"; autostart_plan = "slate";
+    producers = ( { module = "slate"; } );
+    slate = { module = "slate"; options = { show_clock = false; }; };
+    renderer = { module = "null"; };
+    sinks = ( { module = "framelog"; options = { mode = "summary"; path = "%s"; }; } ); }""" %
+                     self.framelog(3))
+        start = ms_now() - 1000
+        rvtest.write(os.path.join(folder, "plans", "slate.conf"), rvtest.plan_text(
+            [{"id": "S", "start": start, "end": start + 4000,
+              "segments": [{"type": "CONTENT", "duration": 4000, "uri": "slate:bars"}]}],
+            loop=True))
         cfg = rvtest.engine_config(folder, mods, chans, profile=(W, H, "30000/1001", 48000, 2),
                                    extra_engine='  control_listen = [ "127.0.0.1:%d" ];\n'
                                    '  asrun_dir = "asrun";' % self.port)
@@ -569,12 +581,42 @@ def late_feed(tap, eng, clip, folder):
            "the late block is cut at its fence (tick %d)" % t_cend)
 
 
+class TcpConsumer(Consumer):
+    """The same as Consumer on a loopback TCP port (STREAM_TRANSPORT_TCP_LOOPBACK)."""
+
+    def __init__(self):
+        self.srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.srv.bind(("127.0.0.1", 0))
+        self.srv.listen(1)
+        self.path = "127.0.0.1:%d" % self.srv.getsockname()[1]
+        self.data = bytearray()
+        self.first_byte_at = None
+        self.connected = threading.Event()
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+
 def two_sessions(tap, eng, clip, folder):
+    """Channel 1 on a Unix socket, channel 2 on TCP loopback, channel 3 on its
+    plan file, all at once."""
     stub = eng.stub
-    consumers = {}
-    for cid in (1, 2):
-        consumers[cid] = Consumer(os.path.join(folder, "two-%d.sock" % cid))
-        attach(stub, cid, consumers[cid].path)
+    consumers = {1: Consumer(os.path.join(folder, "two-1.sock")), 2: TcpConsumer()}
+    attach(stub, 1, consumers[1].path)
+    r = stub.AttachStream(pb.AttachStreamRequest(
+        channel_id=2, transport=pb.STREAM_TRANSPORT_TCP_LOOPBACK, endpoint=consumers[2].path,
+        replace_existing=True), timeout=5)
+    tap.ok(r.success and r.negotiated_transport == pb.STREAM_TRANSPORT_TCP_LOOPBACK,
+           "AttachStream over TCP_LOOPBACK (%s): %s" % (consumers[2].path, r.message))
+    r = stub.AttachStream(pb.AttachStreamRequest(
+        channel_id=2, transport=pb.STREAM_TRANSPORT_TCP_LOOPBACK, endpoint="192.0.2.1:9",
+        replace_existing=True), timeout=5)
+    tap.ok(not r.success and "loopback" in r.message,
+           "TCP_LOOPBACK to a non-loopback address is refused: %s" % r.message)
+    dead = os.path.join(folder, "nobody.sock")
+    r = attach(stub, 2, dead)
+    tap.ok(not r.success and r.message.startswith("connect() failed"),
+           "AttachStream to a socket nobody listens on: %s" % r.message)
     join = ms_now()
     plans = {}
     for cid in (1, 2):
@@ -586,6 +628,9 @@ def two_sessions(tap, eng, clip, folder):
             timeout=10)
         tap.ok(r.success, "two sessions at once: channel %d started (%s)" % (cid, r.message))
     time.sleep(2.6)
+    lst = stub.ListChannels(pb.ChannelListQuery(), timeout=5)
+    ids = sorted(c.channel_id for c in lst.channels)
+    tap.ok(ids == [1, 2, 3], "two sessions and a plan-file channel run at once (%s)" % ids)
     for cid in (1, 2):
         s = stub.StopBlockPlanSession(pb.StopBlockPlanSessionRequest(channel_id=cid), timeout=5)
         tap.ok(s.success and s.blocks_executed == 1,
