@@ -54,9 +54,12 @@ typedef struct evidence_event {
     char segment_type_name[16];    /**< "content", "filler", "pad" */
     char asset_uri[512];
     int64_t actual_start_utc_ms;   /**< BLOCK_START, SEGMENT_START, SEGMENT_END */
-    int64_t actual_end_utc_ms;     /**< SEGMENT_END, BLOCK_FENCE */
+    int64_t actual_end_utc_ms;     /**< SEGMENT_END, BLOCK_FENCE; CHANNEL_TERMINATED:
+                                        its termination_utc_ms */
     int64_t asset_start_frame;     /**< SEGMENT_START/END */
-    int64_t asset_end_frame;       /**< SEGMENT_END (inclusive) */
+    int64_t asset_end_frame;       /**< SEGMENT_END (inclusive: frames aired =
+                                        end - start + 1; a SKIPPED segment has
+                                        end = start - 1) */
     int64_t scheduled_duration_ms; /**< SEGMENT_START */
     int join_in_progress;          /**< SEGMENT_START */
     char status[16];               /**< SEGMENT_END: "AIRED", "SKIPPED", "TRUNCATED" */
