@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -261,6 +262,13 @@ evidence_spool *evidence_spool_open(const char *dir, const char *channel_id,
     sp->fd = open(sp->path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
     if (sp->fd < 0) {
         set_err(err, errlen, "spool %s: %s", sp->path, strerror(errno));
+        goto fail;
+    }
+    /* One writer per spool: a second client of the same session would
+     * interleave sequences. The lock goes with the descriptor. */
+    if (flock(sp->fd, LOCK_EX | LOCK_NB) != 0) {
+        set_err(err, errlen, "spool %s is in use by another evidence client (%s)", sp->path,
+                strerror(errno));
         goto fail;
     }
     if (load(sp, err, errlen) != 0)

@@ -30,8 +30,9 @@ typedef struct evidence_spool evidence_spool;
 /** Open or create the spool of (@p channel_id, @p session_id) under @p dir
  *  (created with its parents if missing). Both ids become file names: they
  *  must be 1..128 characters of [A-Za-z0-9._-], not starting with '.'.
- *  NULL with the reason in @p err (naming the path) when an id is invalid or
- *  a folder or file cannot be created, read or written. Strings borrowed. */
+ *  NULL with the reason in @p err (naming the path) when an id is invalid,
+ *  a folder or file cannot be created, read or written, or another open
+ *  spool (in this process or another) holds the file. Strings borrowed. */
 evidence_spool *evidence_spool_open(const char *dir, const char *channel_id,
                                     const char *session_id, char *err, size_t errlen);
 

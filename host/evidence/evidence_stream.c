@@ -178,11 +178,15 @@ int evidence_stream_open(evidence_stream *s, const uint8_t *hello, size_t len)
     s->send_buf = buffer(hello, len);
     ops[1].op = GRPC_OP_SEND_MESSAGE;
     ops[1].data.send_message.send_message = s->send_buf;
-    if (start(s, ops, 2, &s->tag_send) != RV_OK || post_recv(s, 1) != RV_OK) {
+    if (start(s, ops, 2, &s->tag_send) != RV_OK) {
+        grpc_byte_buffer_destroy(s->send_buf);
+        s->send_buf = NULL;
         grpc_call_cancel(s->call, NULL); /* the status batch completes; poll drains */
         return RV_OK;
     }
     s->sending = 1;
+    if (post_recv(s, 1) != RV_OK)
+        grpc_call_cancel(s->call, NULL);
     return RV_OK;
 }
 

@@ -101,6 +101,11 @@ static void test_append_read_ack(void)
                back.ev.asset_end_frame == 39,
            "quotes and newlines survive the JSON line");
     tap_ok(evidence_spool_read(sp, 4, &back) == RV_ENOENT, "reading past the end is RV_ENOENT");
+    char err2[256] = "";
+    evidence_spool *twice = evidence_spool_open(root, "chan-1", "PS-chan-1-1000", err2, sizeof(err2));
+    tap_ok(twice == NULL && strstr(err2, "in use") != NULL,
+           "a second open of the same session is refused: %s", err2);
+    evidence_spool_close(twice);
 
     tap_ok(evidence_spool_set_acked(sp, 2) == RV_OK && evidence_spool_acked(sp) == 2, "ack 2 recorded");
     tap_ok(evidence_spool_set_acked(sp, 1) == RV_OK && evidence_spool_acked(sp) == 2,
@@ -236,7 +241,7 @@ int main(void)
         printf("Bail out! mkdtemp\n");
         return 1;
     }
-    tap_plan(31);
+    tap_plan(32);
     test_append_read_ack();
     test_torn_and_corrupt();
     test_bad_ack_file();
