@@ -1,17 +1,28 @@
 /**
  * @file host/evidence/evidence_client.c
  * @short The evidence client: a bounded queue filled by emit, and one thread
- *        that owns the spool and the stream and runs the loop
+ *        that owns the spools, the streams and their links and runs the loop
  *        queue -> spool (fsync) -> send, acks -> .ack file, reconnect with
- *        backoff, and the drain at stop.
+ *        backoff, the drain at stop, and the delivery of earlier sessions'
+ *        unacked spools of the same channel (the backlog).
  *
  * Sequence numbers and emission times are given at emit (under the queue's
  * lock, so they follow the caller's order and a dropped event takes no
  * number); the UUID is drawn when the record is spooled, and never again.
+ *
+ * The backlog: a process that restarts starts new sessions, so what an
+ * earlier session spooled and Core never acked would otherwise stay on disk
+ * (RetroVue's spool contract, SP-CRASH-001, asks that it be offered). The
+ * spools of other sessions found in <spool_dir>/<channel>/ at start are
+ * opened one at a time and delivered on a second call beside the live one;
+ * fully acked ones are skipped. Stop waits for the backlog within the same
+ * grace; what is left stays on disk for the next start.
  */
 #include "evidence/evidence_client.h"
 
+#include <dirent.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -22,33 +33,36 @@
 #include <retrovue/error.h>
 
 #include "core/log.h"
+#include "evidence/evidence_link.h"
 #include "evidence/evidence_record.h"
 #include "evidence/evidence_spool.h"
 #include "evidence/evidence_stream.h"
 
 #define LOG_MOD "evidence"
 #define QUEUE_CAP 256           /* events emitted and not yet spooled */
-#define BACKOFF_MIN_MS 100
-#define BACKOFF_MAX_MS 5000
-#define POLL_MS 10              /* how long the thread waits on the call */
+#define POLL_MS 10              /* how long the thread waits on a call */
 #define APPEND_RETRY_MS 200     /* after a failed spool write */
+#define SPOOL_SUFFIX ".spool.jsonl"
 
 struct evidence_client {
     char endpoint[256];
     char channel_id[129];
     char session_id[129];
+    char spool_dir[PATH_MAX];
 
     /* The thread's own: */
     evidence_spool *spool;
     evidence_stream *stream;
+    evidence_link link;
     evidence_record *pending; /* taken from the queue, not yet spooled */
     size_t pending_count;
-    uint64_t core_acked;
-    uint64_t next_send;
-    int backoff_ms;
-    int64_t next_connect_ms;  /* CLOCK_MONOTONIC */
     int64_t retry_append_ms;
-    int failures;             /* calls in a row that got no ack */
+    char **backlog;           /* earlier sessions of the channel, to check */
+    size_t backlog_count;
+    size_t backlog_next;
+    evidence_spool *old_spool;   /* the backlog session being delivered */
+    evidence_stream *old_stream; /* its call, created on first need */
+    evidence_link old_link;
 
     /* Shared, under mu: */
     pthread_mutex_t mu;
@@ -79,7 +93,7 @@ static int64_t utc_ms(void)
     return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
-/* ---- the thread ------------------------------------------------------- */
+/* ---- the thread: the live session --------------------------------------- */
 
 static void take_queue(evidence_client *ec, int *stopping, int64_t *deadline)
 {
@@ -107,8 +121,9 @@ static void spool_pending(evidence_client *ec, int64_t now)
         evidence_event_sanitize(&r->ev);
         int rc = evidence_spool_append(ec->spool, r);
         if (rc == RV_EINVAL) {
-            log_write(RV_LOG_ERROR, -1, LOG_MOD, "session %s: sequence %" PRIu64
-                      " does not follow the spool's %" PRIu64 "; event dropped",
+            log_write(RV_LOG_ERROR, -1, LOG_MOD,
+                      "session %s: sequence %" PRIu64 " does not follow the spool's %" PRIu64
+                      "; event dropped",
                       ec->session_id, r->sequence, evidence_spool_last(ec->spool));
             atomic_fetch_add(&ec->dropped, 1);
             continue;
@@ -122,74 +137,75 @@ static void spool_pending(evidence_client *ec, int64_t now)
     ec->pending_count -= done;
 }
 
-static void connect_now(evidence_client *ec)
+/* ---- the thread: the backlog -------------------------------------------- */
+
+/* Open the next backlog session that Core has not fully acked. */
+static void backlog_open_next(evidence_client *ec)
 {
-    size_t len = 0;
-    uint8_t *hello = evidence_hello_pack(ec->channel_id, ec->session_id,
-                                         evidence_spool_first(ec->spool),
-                                         evidence_spool_last(ec->spool), &len);
-    if (!hello || evidence_stream_open(ec->stream, hello, len) != RV_OK)
-        ec->next_connect_ms = mono_ms() + ec->backoff_ms;
-    free(hello);
-    ec->next_send = ec->core_acked + 1; /* replay what Core has not acked */
+    while (!ec->old_spool && ec->backlog_next < ec->backlog_count) {
+        const char *name = ec->backlog[ec->backlog_next++];
+        char err[512] = "";
+        evidence_spool *sp = evidence_spool_open(ec->spool_dir, ec->channel_id, name, err,
+                                                 sizeof(err));
+        if (!sp) {
+            log_write(RV_LOG_WARN, -1, LOG_MOD, "earlier session %s not delivered: %s", name,
+                      err);
+            continue;
+        }
+        if (evidence_spool_acked(sp) >= evidence_spool_last(sp)) {
+            evidence_spool_close(sp);
+            continue;
+        }
+        if (!ec->old_stream) {
+            ec->old_stream = evidence_stream_create(ec->endpoint, err, sizeof(err));
+            if (!ec->old_stream) {
+                evidence_spool_close(sp);
+                ec->backlog_next = ec->backlog_count;
+                return;
+            }
+        }
+        log_write(RV_LOG_INFO, -1, LOG_MOD,
+                  "earlier session %s: delivering sequences %" PRIu64 "..%" PRIu64
+                  " Core has not acked",
+                  name, evidence_spool_acked(sp) + 1, evidence_spool_last(sp));
+        ec->old_spool = sp;
+        evidence_link_init(&ec->old_link, sp, ec->old_stream, ec->channel_id, name,
+                           ec->endpoint);
+    }
 }
 
-static void send_next(evidence_client *ec)
+static void backlog_step(evidence_client *ec, int64_t now, int late)
 {
-    while (ec->next_send <= evidence_spool_last(ec->spool)) {
-        evidence_record r;
-        uint64_t seq = ec->next_send++;
-        if (evidence_spool_read(ec->spool, seq, &r) != RV_OK)
-            continue; /* logged; a line that cannot be read back cannot be sent */
-        size_t len = 0;
-        uint8_t *buf = evidence_record_pack(&r, ec->channel_id, ec->session_id, &len);
-        if (buf)
-            evidence_stream_send(ec->stream, buf, len);
-        free(buf);
+    if (late) {
+        if (ec->old_stream)
+            evidence_stream_cancel(ec->old_stream);
         return;
     }
+    backlog_open_next(ec);
+    if (!ec->old_spool)
+        return;
+    if (evidence_link_all_acked(&ec->old_link) &&
+        evidence_stream_get_state(ec->old_stream) == EVIDENCE_STREAM_IDLE) {
+        log_write(RV_LOG_INFO, -1, LOG_MOD, "earlier session %s: Core has all of it",
+                  ec->old_link.session_id);
+        evidence_spool_close(ec->old_spool);
+        ec->old_spool = NULL;
+        return;
+    }
+    evidence_link_step(&ec->old_link, now, evidence_link_all_acked(&ec->old_link), 1);
 }
 
-static void on_event(evidence_client *ec, const evidence_stream_event *ev)
+static int backlog_in_call(const evidence_client *ec)
 {
-    if (ev->what == EVIDENCE_STREAM_ACK) {
-        if (ev->error[0]) {
-            log_write(RV_LOG_WARN, -1, LOG_MOD, "session %s: Core refused sequence %" PRIu64
-                      ": %s", ec->session_id, ev->acked, ev->error);
-        } else if (ev->acked > evidence_spool_last(ec->spool)) {
-            log_write(RV_LOG_WARN, -1, LOG_MOD, "session %s: Core acked %" PRIu64
-                      ", past the last sequence %" PRIu64 "; ignored", ec->session_id,
-                      ev->acked, evidence_spool_last(ec->spool));
-        } else if (ev->acked > ec->core_acked) {
-            ec->core_acked = ev->acked;
-        }
-        if (ec->failures > 0) {
-            log_write(RV_LOG_INFO, -1, LOG_MOD, "session %s: connected to Core at %s",
-                      ec->session_id, ec->endpoint);
-            ec->failures = 0;
-        }
-        ec->backoff_ms = BACKOFF_MIN_MS;
-    } else if (ev->what == EVIDENCE_STREAM_FINISHED) {
-        if (ev->acks_received == 0) {
-            rv_log_level lvl = ec->failures == 0 ? RV_LOG_WARN : RV_LOG_DEBUG;
-            log_write(lvl, -1, LOG_MOD,
-                      "session %s: Core at %s unreachable (status %d: %s); spooling to %s, "
-                      "retrying in %d ms",
-                      ec->session_id, ec->endpoint, ev->status, ev->detail,
-                      evidence_spool_path(ec->spool), ec->backoff_ms);
-            ec->failures++;
-        } else {
-            log_write(RV_LOG_INFO, -1, LOG_MOD,
-                      "session %s: evidence stream to %s ended (status %d: %s); acked %" PRIu64
-                      " of %" PRIu64,
-                      ec->session_id, ec->endpoint, ev->status, ev->detail, ec->core_acked,
-                      evidence_spool_last(ec->spool));
-            ec->failures = 1;
-        }
-        ec->next_connect_ms = mono_ms() + ec->backoff_ms;
-        ec->backoff_ms = ec->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : ec->backoff_ms * 2;
-    }
+    return ec->old_stream && evidence_stream_get_state(ec->old_stream) != EVIDENCE_STREAM_IDLE;
 }
+
+static int backlog_done(const evidence_client *ec)
+{
+    return !ec->old_spool && ec->backlog_next >= ec->backlog_count;
+}
+
+/* ---- the thread --------------------------------------------------------- */
 
 /* Sleep until something is queued, stop is asked, or @p until_ms. */
 static void idle_wait(evidence_client *ec, int64_t until_ms)
@@ -213,6 +229,14 @@ static void idle_wait(evidence_client *ec, int64_t until_ms)
     pthread_mutex_unlock(&ec->mu);
 }
 
+static int queue_empty(evidence_client *ec)
+{
+    pthread_mutex_lock(&ec->mu);
+    int empty = ec->count == 0;
+    pthread_mutex_unlock(&ec->mu);
+    return empty;
+}
+
 static void *client_main(void *arg)
 {
     evidence_client *ec = arg;
@@ -222,50 +246,36 @@ static void *client_main(void *arg)
         take_queue(ec, &stopping, &deadline);
         int64_t now = mono_ms();
         spool_pending(ec, now);
-        uint64_t last = evidence_spool_last(ec->spool);
-        int all_acked = ec->pending_count == 0 && ec->core_acked >= last;
+        int all_acked = ec->pending_count == 0 && evidence_link_all_acked(&ec->link);
         int late = stopping && now >= deadline;
-        evidence_stream_state st = evidence_stream_get_state(ec->stream);
+        int in_call = evidence_stream_get_state(ec->stream) != EVIDENCE_STREAM_IDLE;
 
-        if (stopping && st == EVIDENCE_STREAM_IDLE && (all_acked || late)) {
-            pthread_mutex_lock(&ec->mu);
-            int empty = ec->count == 0;
-            pthread_mutex_unlock(&ec->mu);
-            if (empty || late)
-                break;
-        }
-        if (st == EVIDENCE_STREAM_IDLE && now >= ec->next_connect_ms && !late &&
-            !(stopping && all_acked))
-            connect_now(ec);
+        if (stopping && !in_call && !backlog_in_call(ec) &&
+            ((all_acked && backlog_done(ec) && queue_empty(ec)) || late))
+            break;
         if (late)
             evidence_stream_cancel(ec->stream);
-        else if (evidence_stream_can_send(ec->stream)) {
-            if (ec->next_send <= last)
-                send_next(ec);
-            else if (stopping && all_acked)
-                evidence_stream_close_send(ec->stream);
-        }
+        else
+            evidence_link_step(&ec->link, now, stopping && all_acked, stopping);
+        backlog_step(ec, now, late);
 
-        if (evidence_stream_get_state(ec->stream) == EVIDENCE_STREAM_IDLE) {
-            int64_t until = ec->next_connect_ms;
+        in_call = evidence_stream_get_state(ec->stream) != EVIDENCE_STREAM_IDLE;
+        int old_call = backlog_in_call(ec);
+        if (in_call)
+            evidence_link_poll(&ec->link, old_call ? POLL_MS / 2 : POLL_MS);
+        if (old_call)
+            evidence_link_poll(&ec->old_link, in_call ? 0 : POLL_MS);
+        if (!in_call && !old_call) {
+            int64_t until = ec->link.next_connect_ms;
+            if (ec->old_spool && ec->old_link.next_connect_ms < until)
+                until = ec->old_link.next_connect_ms;
             if (stopping && deadline < until)
                 until = deadline;
             if (ec->pending_count && ec->retry_append_ms < until)
                 until = ec->retry_append_ms;
             idle_wait(ec, until);
-            continue;
         }
-        uint64_t before = ec->core_acked;
-        evidence_stream_event ev;
-        int timeout = POLL_MS;
-        while (evidence_stream_poll(ec->stream, timeout, &ev)) {
-            on_event(ec, &ev);
-            timeout = 0; /* drain what is ready, then go round */
-        }
-        if (ec->core_acked > before) {
-            evidence_spool_set_acked(ec->spool, ec->core_acked);
-            atomic_store(&ec->acked, ec->core_acked);
-        }
+        atomic_store(&ec->acked, ec->link.core_acked);
     }
     if (ec->pending_count)
         log_write(RV_LOG_ERROR, -1, LOG_MOD,
@@ -276,10 +286,42 @@ static void *client_main(void *arg)
 
 /* ---- public ----------------------------------------------------------- */
 
+/* The other sessions' spools in <spool_dir>/<channel>/, oldest name first. */
+static void find_backlog(evidence_client *ec)
+{
+    char folder[PATH_MAX];
+    snprintf(folder, sizeof(folder), "%s/%s", ec->spool_dir, ec->channel_id);
+    struct dirent **names = NULL;
+    int n = scandir(folder, &names, NULL, alphasort);
+    for (int i = 0; i < n; i++) {
+        const char *f = names[i]->d_name;
+        size_t len = strlen(f);
+        size_t sl = strlen(SPOOL_SUFFIX);
+        if (len > sl && strcmp(f + len - sl, SPOOL_SUFFIX) == 0 &&
+            !(len - sl == strlen(ec->session_id) && strncmp(f, ec->session_id, len - sl) == 0)) {
+            char **grown = realloc(ec->backlog, (ec->backlog_count + 1) * sizeof(*grown));
+            char *name = strndup(f, len - sl);
+            if (grown)
+                ec->backlog = grown;
+            if (grown && name)
+                ec->backlog[ec->backlog_count++] = name;
+            else
+                free(name);
+        }
+        free(names[i]);
+    }
+    free(names);
+}
+
 static void client_free(evidence_client *ec)
 {
     evidence_stream_destroy(ec->stream);
+    evidence_stream_destroy(ec->old_stream);
     evidence_spool_close(ec->spool);
+    evidence_spool_close(ec->old_spool);
+    for (size_t i = 0; i < ec->backlog_count; i++)
+        free(ec->backlog[i]);
+    free(ec->backlog);
     pthread_cond_destroy(&ec->cv);
     pthread_mutex_destroy(&ec->mu);
     free(ec->queue);
@@ -310,6 +352,7 @@ evidence_client *evidence_client_start(const evidence_client_config *cfg, char *
     snprintf(ec->endpoint, sizeof(ec->endpoint), "%s", cfg->endpoint);
     snprintf(ec->channel_id, sizeof(ec->channel_id), "%s", cfg->channel_id);
     snprintf(ec->session_id, sizeof(ec->session_id), "%s", cfg->playout_session_id);
+    snprintf(ec->spool_dir, sizeof(ec->spool_dir), "%s", cfg->spool_dir);
     ec->queue = calloc(QUEUE_CAP, sizeof(*ec->queue));
     ec->pending = calloc(QUEUE_CAP, sizeof(*ec->pending));
     if (!ec->queue || !ec->pending) {
@@ -323,21 +366,21 @@ evidence_client *evidence_client_start(const evidence_client_config *cfg, char *
     ec->stream = evidence_stream_create(cfg->endpoint, err, errlen);
     if (!ec->stream)
         goto fail;
+    evidence_link_init(&ec->link, ec->spool, ec->stream, ec->channel_id, ec->session_id,
+                       ec->endpoint);
+    find_backlog(ec);
     ec->next_seq = evidence_spool_last(ec->spool) + 1;
-    ec->core_acked = evidence_spool_acked(ec->spool);
-    atomic_init(&ec->acked, ec->core_acked);
+    atomic_init(&ec->acked, ec->link.core_acked);
     atomic_init(&ec->dropped, 0);
-    ec->next_send = ec->core_acked + 1;
-    ec->backoff_ms = BACKOFF_MIN_MS;
-    ec->next_connect_ms = mono_ms();
     if (pthread_create(&ec->thread, NULL, client_main, ec) != 0) {
         snprintf(err, errlen, "evidence: cannot start the client thread");
         goto fail;
     }
     log_write(RV_LOG_INFO, -1, LOG_MOD,
-              "session %s: evidence to %s, spool %s (%" PRIu64 " records, %" PRIu64 " acked)",
+              "session %s: evidence to %s, spool %s (%" PRIu64 " records, %" PRIu64
+              " acked; %zu earlier sessions to check)",
               ec->session_id, ec->endpoint, evidence_spool_path(ec->spool),
-              evidence_spool_last(ec->spool), ec->core_acked);
+              evidence_spool_last(ec->spool), ec->link.core_acked, ec->backlog_count);
     return ec;
 fail:
     client_free(ec);
@@ -394,12 +437,10 @@ void evidence_client_stop(evidence_client *ec, int grace_ms)
     pthread_cond_signal(&ec->cv);
     pthread_mutex_unlock(&ec->mu);
     pthread_join(ec->thread, NULL);
-    uint64_t emitted = 0;
-    evidence_client_counts(ec, &emitted, NULL, NULL);
     log_write(RV_LOG_INFO, -1, LOG_MOD,
               "session %s: evidence client stopped; %" PRIu64 " of %" PRIu64
               " acked, the rest stays in %s",
-              ec->session_id, ec->core_acked, evidence_spool_last(ec->spool),
+              ec->session_id, ec->link.core_acked, evidence_spool_last(ec->spool),
               evidence_spool_path(ec->spool));
     client_free(ec);
 }

@@ -11,6 +11,8 @@ server (evidence_server.py), through the real client in evidence_driver.
   3. Stop with Core down leaves the spool intact (every record, no ack); a
      restarted client on the same session resumes and delivers all of it
      with the UUIDs it spooled.
+  3b. A client of a new session (an engine restart) also delivers what an
+     earlier session of the channel left unacked, on its own stream.
   4. (plain build) valgrind: no errors, nothing definitely lost, with Core
      down and with Core up.
 
@@ -228,6 +230,35 @@ def test_stop_with_core_down():
     stop_server(srv)
 
 
+def test_earlier_session_delivered():
+    port = free_tcp_port()
+    store = os.path.join(FOLDER, "core5")
+    spool = os.path.join(FOLDER, "spool5")
+    rc, out, err = finish(driver(port, spool, "chan-e", "PS-chan-e-1", 30, 0, 200))
+    T.ok(rc == 0 and len(spooled(spool, "chan-e", "PS-chan-e-1")) == 30 and
+         acked(spool, "chan-e", "PS-chan-e-1") == 0,
+         "session 1 ends with Core down: 30 records spooled, none acked")
+    srv = start_server(port, store)
+    rc, out, err = finish(driver(port, spool, "chan-e", "PS-chan-e-2", 10, 20, 120000))
+    old = records(store, "PS-chan-e-1")
+    new = records(store, "PS-chan-e-2")
+    T.ok(rc == 0 and exactly_once(new, 10) and payloads_match(new),
+         "session 2 (a restarted engine) delivers its own 10 records exactly once")
+    T.ok(exactly_once(old, 30) and payloads_match(old) and
+         [r["event_uuid"] for r in old] ==
+         [r["event_uuid"] for r in spooled(spool, "chan-e", "PS-chan-e-1")] and
+         acked(spool, "chan-e", "PS-chan-e-1") == 30,
+         "and the earlier session's 30 unacked records, exactly once, on its own stream")
+    hellos = [e for e in events(store) if e.get("hello")]
+    T.ok({h["session"] for h in hellos} == {"PS-chan-e-1", "PS-chan-e-2"},
+         "each session opened its own stream with its own Hello")
+    rc, out, err = finish(driver(port, spool, "chan-e", "PS-chan-e-3", 1, 0, 120000))
+    T.ok(rc == 0 and len(records(store, "PS-chan-e-1")) == 30 and
+         "earlier session PS-chan-e-1" not in err,
+         "a fully acked earlier session is not sent again")
+    stop_server(srv)
+
+
 def test_valgrind():
     vg = shutil.which("valgrind")
     if not vg:
@@ -255,6 +286,7 @@ try:
     test_restart_mid_run()
     test_core_down_at_start()
     test_stop_with_core_down()
+    test_earlier_session_delivered()
     if VALGRIND:
         test_valgrind()
 finally:
