@@ -108,33 +108,35 @@ static void take_queue(evidence_client *ec, int *stopping, int64_t *deadline)
     pthread_mutex_unlock(&ec->mu);
 }
 
-/* Spool what was taken, in order; keep the rest after a failure. */
+/* Spool what was taken, as one batch (one fsync); keep it after a failure. */
 static void spool_pending(evidence_client *ec, int64_t now)
 {
-    if (now < ec->retry_append_ms)
+    if (now < ec->retry_append_ms || ec->pending_count == 0)
         return;
-    size_t done = 0;
-    for (; done < ec->pending_count; done++) {
-        evidence_record *r = &ec->pending[done];
-        if (!r->event_uuid[0] && evidence_uuid_v4(r->event_uuid) != RV_OK)
-            break;
-        evidence_event_sanitize(&r->ev);
-        int rc = evidence_spool_append(ec->spool, r);
-        if (rc == RV_EINVAL) {
-            log_write(RV_LOG_ERROR, -1, LOG_MOD,
-                      "session %s: sequence %" PRIu64 " does not follow the spool's %" PRIu64
-                      "; event dropped",
-                      ec->session_id, r->sequence, evidence_spool_last(ec->spool));
-            atomic_fetch_add(&ec->dropped, 1);
-            continue;
-        }
-        if (rc != RV_OK) {
+    for (size_t i = 0; i < ec->pending_count; i++) {
+        evidence_record *r = &ec->pending[i];
+        if (!r->event_uuid[0] && evidence_uuid_v4(r->event_uuid) != RV_OK) {
             ec->retry_append_ms = now + APPEND_RETRY_MS;
-            break;
+            return;
         }
+        evidence_event_sanitize(&r->ev);
     }
-    memmove(ec->pending, ec->pending + done, (ec->pending_count - done) * sizeof(*ec->pending));
-    ec->pending_count -= done;
+    int rc = evidence_spool_append_many(ec->spool, ec->pending, ec->pending_count);
+    if (rc == RV_EINVAL) {
+        /* Cannot happen: sequences are given under the queue lock from the
+         * spool's last + 1. Say so loudly rather than spin. */
+        log_write(RV_LOG_ERROR, -1, LOG_MOD,
+                  "session %s: sequences %" PRIu64 "..%" PRIu64 " do not follow the spool's %"
+                  PRIu64 "; %zu events dropped",
+                  ec->session_id, ec->pending[0].sequence,
+                  ec->pending[ec->pending_count - 1].sequence, evidence_spool_last(ec->spool),
+                  ec->pending_count);
+        atomic_fetch_add(&ec->dropped, ec->pending_count);
+    } else if (rc != RV_OK) {
+        ec->retry_append_ms = now + APPEND_RETRY_MS;
+        return;
+    }
+    ec->pending_count = 0;
 }
 
 /* ---- the thread: the backlog -------------------------------------------- */
@@ -277,6 +279,9 @@ static void *client_main(void *arg)
         }
         atomic_store(&ec->acked, ec->link.core_acked);
     }
+    evidence_link_flush(&ec->link);
+    if (ec->old_spool)
+        evidence_link_flush(&ec->old_link);
     if (ec->pending_count)
         log_write(RV_LOG_ERROR, -1, LOG_MOD,
                   "session %s: %zu evidence events could not be spooled and are lost",

@@ -18,6 +18,7 @@
 #define LOG_MOD "evidence"
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 5000
+#define PERSIST_EVERY_MS 200
 
 static int64_t mono_ms(void)
 {
@@ -39,6 +40,8 @@ void evidence_link_init(evidence_link *link, evidence_spool *spool, evidence_str
     link->backoff_ms = BACKOFF_MIN_MS;
     link->next_connect_ms = mono_ms();
     link->failures = 0;
+    link->persisted = link->core_acked;
+    link->persist_due_ms = 0;
 }
 
 int evidence_link_all_acked(const evidence_link *link)
@@ -130,17 +133,28 @@ static void on_finished(evidence_link *link, const evidence_stream_event *ev)
     link->backoff_ms = link->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : link->backoff_ms * 2;
 }
 
+void evidence_link_flush(evidence_link *link)
+{
+    if (link->core_acked <= link->persisted)
+        return;
+    if (evidence_spool_set_acked(link->spool, link->core_acked) == RV_OK)
+        link->persisted = link->core_acked;
+    link->persist_due_ms = mono_ms() + PERSIST_EVERY_MS;
+}
+
 void evidence_link_poll(evidence_link *link, int timeout_ms)
 {
-    uint64_t before = link->core_acked;
     evidence_stream_event ev;
+    int ended = 0;
     while (evidence_stream_poll(link->stream, timeout_ms, &ev)) {
         if (ev.what == EVIDENCE_STREAM_ACK)
             on_ack(link, &ev);
-        else if (ev.what == EVIDENCE_STREAM_FINISHED)
+        else if (ev.what == EVIDENCE_STREAM_FINISHED) {
             on_finished(link, &ev);
+            ended = 1;
+        }
         timeout_ms = 0; /* drain what is ready, then return */
     }
-    if (link->core_acked > before)
-        evidence_spool_set_acked(link->spool, link->core_acked);
+    if (ended || evidence_link_all_acked(link) || mono_ms() >= link->persist_due_ms)
+        evidence_link_flush(link);
 }

@@ -31,6 +31,8 @@ typedef struct evidence_link {
     int backoff_ms;
     int64_t next_connect_ms;  /**< CLOCK_MONOTONIC ms */
     int failures;             /**< calls in a row that brought no ack */
+    uint64_t persisted;       /**< the mark last written to the .ack file */
+    int64_t persist_due_ms;   /**< no .ack write before this, unless caught up */
 } evidence_link;
 
 /** Bind @p spool and @p stream (borrowed, outliving the link's use) to
@@ -48,8 +50,13 @@ int evidence_link_all_acked(const evidence_link *link);
 void evidence_link_step(evidence_link *link, int64_t now_ms, int no_connect, int close_when_done);
 
 /** Wait up to @p timeout_ms on the link's call and handle what completes
- *  (acks, the end of the call); a new ack mark is written to the .ack file
- *  once per call. Returns at once when there is no call. */
+ *  (acks, the end of the call). A new ack mark goes to the .ack file at once
+ *  when Core has everything or the call ended, otherwise at most every
+ *  200 ms (a stale mark only means a longer replay, which Core dedups).
+ *  Returns at once when there is no call. */
 void evidence_link_poll(evidence_link *link, int timeout_ms);
+
+/** Write the ack mark now if it moved since the last write. */
+void evidence_link_flush(evidence_link *link);
 
 #endif

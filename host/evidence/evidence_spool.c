@@ -295,37 +295,75 @@ static int write_all(int fd, const char *buf, size_t len)
     return 0;
 }
 
-int evidence_spool_append(evidence_spool *sp, const evidence_record *r)
+static int index_reserve(evidence_spool *sp, size_t more)
 {
-    if (r->sequence != evidence_spool_last(sp) + 1)
-        return RV_EINVAL;
-    char *json = evidence_record_to_json(r, sp->channel_id, sp->session_id);
-    if (!json)
+    if (sp->count + more <= sp->cap)
+        return RV_OK;
+    size_t cap = sp->cap ? sp->cap : 256;
+    while (cap < sp->count + more)
+        cap *= 2;
+    spool_entry *n = realloc(sp->index, cap * sizeof(*n));
+    if (!n)
         return RV_ENOMEM;
-    size_t len = strlen(json);
-    char *line = realloc(json, len + 2);
-    if (!line) {
+    sp->index = n;
+    sp->cap = cap;
+    return RV_OK;
+}
+
+int evidence_spool_append_many(evidence_spool *sp, const evidence_record *r, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (r[i].sequence != evidence_spool_last(sp) + 1 + i)
+            return RV_EINVAL;
+    if (n == 0)
+        return RV_OK;
+    if (index_reserve(sp, n) != RV_OK)
+        return RV_ENOMEM;
+    /* All lines in one buffer: one write, one fdatasync for the batch. */
+    char *buf = NULL;
+    size_t len = 0;
+    size_t *line_len = malloc(n * sizeof(*line_len));
+    int rc = line_len ? RV_OK : RV_ENOMEM;
+    for (size_t i = 0; rc == RV_OK && i < n; i++) {
+        char *json = evidence_record_to_json(&r[i], sp->channel_id, sp->session_id);
+        size_t jl = json ? strlen(json) : 0;
+        char *grown = json ? realloc(buf, len + jl + 1) : NULL;
+        if (!grown) {
+            free(json);
+            rc = RV_ENOMEM;
+            break;
+        }
+        buf = grown;
+        memcpy(buf + len, json, jl);
+        buf[len + jl] = '\n';
+        len += jl + 1;
+        line_len[i] = jl;
         free(json);
-        return RV_ENOMEM;
     }
-    line[len] = '\n';
-    line[len + 1] = '\0';
-    int rc = RV_OK;
-    if (write_all(sp->fd, line, len + 1) != 0 || fdatasync(sp->fd) != 0) {
-        int e = errno;
-        log_write(RV_LOG_ERROR, -1, LOG_MOD, "spool %s: appending sequence %" PRIu64 ": %s",
-                  sp->path, r->sequence, strerror(e));
+    if (rc == RV_OK && (write_all(sp->fd, buf, len) != 0 || fdatasync(sp->fd) != 0)) {
+        log_write(RV_LOG_ERROR, -1, LOG_MOD,
+                  "spool %s: appending sequences %" PRIu64 "..%" PRIu64 ": %s", sp->path,
+                  r[0].sequence, r[n - 1].sequence, strerror(errno));
         if (ftruncate(sp->fd, (off_t)sp->size) != 0)
             log_write(RV_LOG_ERROR, -1, LOG_MOD, "spool %s: cutting back to %" PRIu64 ": %s",
                       sp->path, sp->size, strerror(errno));
         rc = RV_EIO;
-    } else if (index_push(sp, r->sequence, sp->size, len) != RV_OK) {
-        rc = RV_ENOMEM; /* the line is in the file; a reopen indexes it */
     }
-    if (rc == RV_OK)
-        sp->size += len + 1;
-    free(line);
+    if (rc == RV_OK) {
+        for (size_t i = 0; i < n; i++) {
+            sp->index[sp->count++] = (spool_entry){
+                .sequence = r[i].sequence, .offset = sp->size, .len = (uint32_t)line_len[i]};
+            sp->size += line_len[i] + 1;
+        }
+    }
+    free(line_len);
+    free(buf);
     return rc;
+}
+
+int evidence_spool_append(evidence_spool *sp, const evidence_record *r)
+{
+    return evidence_spool_append_many(sp, r, 1);
 }
 
 static const spool_entry *find(const evidence_spool *sp, uint64_t seq)

@@ -53,6 +53,12 @@ const char *evidence_spool_path(const evidence_spool *sp);
  *  returned: the caller keeps the record and retries. */
 int evidence_spool_append(evidence_spool *sp, const evidence_record *r);
 
+/** Append @p n records (borrowed; consecutive sequences from last + 1)
+ *  with one write and one fsync. All or nothing: RV_OK, RV_EINVAL (a
+ *  sequence out of place; nothing written), RV_ENOMEM, or RV_EIO (the file
+ *  is cut back, the error logged). */
+int evidence_spool_append_many(evidence_spool *sp, const evidence_record *r, size_t n);
+
 /** Read the record of @p sequence into @p out (caller-owned). RV_OK,
  *  RV_ENOENT when it is not in the spool, RV_EIO / RV_EFORMAT when the
  *  line cannot be read back. */

@@ -259,6 +259,24 @@ def test_earlier_session_delivered():
     stop_server(srv)
 
 
+def test_burst_overflows_queue():
+    port = free_tcp_port()
+    store = os.path.join(FOLDER, "core6")
+    spool = os.path.join(FOLDER, "spool6")
+    srv = start_server(port, store)
+    rc, out, err = finish(driver(port, spool, "chan-f", "PS-chan-f-1", 2000, 0, 120000))
+    m = re.match(r"emitted=(\d+) dropped=(\d+)", out)
+    emitted, dropped = (int(m.group(1)), int(m.group(2))) if m else (0, -1)
+    T.diag("a burst of 2000 emits with no pause: %d queued, %d dropped" % (emitted, dropped))
+    recs = records(store, "PS-chan-f-1")
+    T.ok(rc == 0 and emitted + dropped == 2000 and emitted >= 256 and
+         exactly_once(recs, emitted) and payloads_match(recs),
+         "a burst past the queue: every event is either delivered or counted as dropped, "
+         "and drops leave no sequence gap")
+    T.ok(dropped == 0 or "events dropped" in err, "drops are logged")
+    stop_server(srv)
+
+
 def test_valgrind():
     vg = shutil.which("valgrind")
     if not vg:
@@ -287,6 +305,7 @@ try:
     test_core_down_at_start()
     test_stop_with_core_down()
     test_earlier_session_delivered()
+    test_burst_overflows_queue()
     if VALGRIND:
         test_valgrind()
 finally:

@@ -134,8 +134,12 @@ static void test_append_read_ack(void)
         ok &= evidence_spool_read(sp, s, &back) == RV_OK &&
               strcmp(back.event_uuid, recs[s].event_uuid) == 0;
     tap_ok(ok && n == 1, "replay after ack 2 is exactly sequence 3 with its original UUID");
-    evidence_record r4 = make(4);
-    tap_ok(evidence_spool_append(sp, &r4) == RV_OK && evidence_spool_last(sp) == 4,
+    evidence_record batch[3] = {make(4), make(5), make(7)};
+    long before = file_size(evidence_spool_path(sp));
+    tap_ok(evidence_spool_append_many(sp, batch, 3) == RV_EINVAL && evidence_spool_last(sp) == 3 &&
+               file_size(evidence_spool_path(sp)) == before,
+           "a batch with a gap (4, 5, 7) is refused whole: nothing written");
+    tap_ok(evidence_spool_append_many(sp, batch, 1) == RV_OK && evidence_spool_last(sp) == 4,
            "appending resumes at 4 after a reopen");
     evidence_spool_close(sp);
 }
@@ -241,7 +245,7 @@ int main(void)
         printf("Bail out! mkdtemp\n");
         return 1;
     }
-    tap_plan(32);
+    tap_plan(33);
     test_append_read_ack();
     test_torn_and_corrupt();
     test_bad_ack_file();
