@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "channel/channel_internal.h"
 #include "core/log.h"
@@ -38,6 +39,13 @@ void channel_on_event(void *owner, rv_context *ctx, rv_event_type type, int code
 {
     channel *ch = owner;
     (void)ctx;
+    (void)subject;
+    if (type == RV_EVENT_CLIENT_LEAVE) {
+        channel_event ev = {.type = CHANNEL_EVENT_CLIENT_LEFT, .tick = -1,
+                            .text = message ? message : ""};
+        channel_emit(ch, &ev);
+        return;
+    }
     if (type != RV_EVENT_ASSET_ERROR && type != RV_EVENT_SINK_ERROR)
         return;
     pthread_mutex_lock(&ch->status_lock);
@@ -132,6 +140,8 @@ static channel *channel_alloc(const channel_params *params)
     ch->rate = params->format.frame_rate;
     ch->clock = params->clock;
     ch->asrun = params->asrun;
+    ch->on_event = params->on_event;
+    ch->event_user = params->event_user;
     ch->is_virtual = clock_is_virtual(params->clock);
     pthread_mutex_init(&ch->plan_lock, NULL);
     pthread_mutex_init(&ch->finish_lock, NULL);
@@ -244,7 +254,7 @@ int channel_start(const channel_params *params, channel **out, char *err, size_t
     atomic_store(&ch->gen, 1);
     atomic_store(&ch->restart_tick, 0);
     int64_t now_ns = clock_now_utc_ns(ch->clock);
-    ch->epoch_utc_ms = now_ns / 1000000;
+    ch->epoch_utc_ms = params->epoch_utc_ms ? params->epoch_utc_ms : now_ns / 1000000;
     ch->epoch_ns = ch->epoch_utc_ms * 1000000;
     atomic_store(&ch->stop_tick, params->stop_utc_ms == INT64_MAX
                                      ? INT64_MAX
@@ -307,6 +317,24 @@ void channel_stop(channel *ch)
     log_write(RV_LOG_INFO, ch->id, NULL, "stopped after tick %" PRId64,
               (int64_t)atomic_load(&ch->last_tick));
     channel_free(ch);
+}
+
+plan *channel_plan_ref(channel *ch)
+{
+    pthread_mutex_lock(&ch->plan_lock);
+    plan *p = plan_ref(ch->pending ? ch->pending : ch->plan);
+    pthread_mutex_unlock(&ch->plan_lock);
+    return p;
+}
+
+int64_t channel_ticks_emitted(channel *ch)
+{
+    return atomic_load(&ch->last_tick) + 1;
+}
+
+int64_t channel_epoch_utc_ms(channel *ch)
+{
+    return ch->epoch_utc_ms;
 }
 
 channel_preview *channel_get_preview(channel *ch)

@@ -38,7 +38,61 @@ struct ts_muxer {
     AVIOContext *io;
     ts_pkt_queue queue[2];
     int header_written;
+    int first_bytes;     /**< at a keyframe's tables: put PAT/PMT in front */
+    int first_state;     /**< TS_FIRST_SDT (holding SDT), TS_FIRST_PAT (PAT out) */
+    unsigned pmt_pid;
+    uint8_t held[4 * 188];
+    size_t held_len;
 };
+
+enum { TS_FIRST_SDT = 1, TS_FIRST_PAT = 2 };
+
+#define TS_PACKET 188
+#define TS_PID_PAT 0x0000
+#define TS_PID_SDT 0x0011
+
+static unsigned mux_pid(const uint8_t *p)
+{
+    return ((unsigned)(p[1] & 0x1F) << 8) | p[2];
+}
+
+/* The tables in front of a keyframe (where a joining consumer starts):
+ * libavformat writes its SDT before the PAT; hold the SDT until the PAT and
+ * PMT are out, so a consumer's first packets are PAT/PMT then the IDR. Reordering whole packets of
+ * different PIDs changes no continuity counter. Returns 1 while still
+ * reordering. */
+static int mux_append_first(ts_muxer *mux, const uint8_t *buf, size_t size)
+{
+    size_t n = size % TS_PACKET == 0 ? size / TS_PACKET : 0;
+    size_t i = 0;
+    if (n == 0)
+        goto done;
+    for (; i < n; i++) {
+        const uint8_t *p = buf + i * TS_PACKET;
+        unsigned pid = mux_pid(p);
+        if (p[0] != 0x47)
+            goto done;
+        if (mux->first_state == TS_FIRST_SDT && pid == TS_PID_SDT &&
+            mux->held_len + TS_PACKET <= sizeof mux->held) {
+            memcpy(mux->held + mux->held_len, p, TS_PACKET);
+            mux->held_len += TS_PACKET;
+        } else if (mux->first_state == TS_FIRST_SDT && pid == TS_PID_PAT) {
+            ts_fanout_append(mux->out, p, TS_PACKET);
+            mux->first_state = TS_FIRST_PAT;
+        } else if (mux->first_state == TS_FIRST_PAT && pid == mux->pmt_pid) {
+            ts_fanout_append(mux->out, p, TS_PACKET);
+        } else {
+            goto done;
+        }
+    }
+    return 1;
+done:
+    ts_fanout_append(mux->out, mux->held, mux->held_len);
+    mux->held_len = 0;
+    if (i < n || n == 0)
+        ts_fanout_append(mux->out, buf + i * TS_PACKET, size - i * TS_PACKET);
+    return 0;
+}
 
 #if LIBAVFORMAT_VERSION_MAJOR >= 61
 static int mux_io_write(void *opaque, const uint8_t *buf, int size)
@@ -47,6 +101,10 @@ static int mux_io_write(void *opaque, uint8_t *buf, int size)
 #endif
 {
     ts_muxer *mux = opaque;
+    if (mux->first_bytes) {
+        mux->first_bytes = mux_append_first(mux, buf, (size_t)size);
+        return size;
+    }
     ts_fanout_append(mux->out, buf, (size_t)size);
     return size;
 }
@@ -95,6 +153,7 @@ int ts_muxer_create(const ts_muxer_config *cfg, const AVCodecContext *video,
     mux->host = host;
     mux->ctx = ctx;
     mux->out = out;
+    mux->pmt_pid = (unsigned)cfg->pmt_pid;
     rc = RV_ENOMEM;
     if (avformat_alloc_output_context2(&mux->fmt, NULL, "mpegts", NULL) < 0 || !mux->fmt)
         goto fail;
@@ -157,6 +216,8 @@ static int mux_write(ts_muxer *mux, AVPacket *pkt)
     if (pkt->stream_index == TS_STREAM_VIDEO && (pkt->flags & AV_PKT_FLAG_KEY)) {
         avio_flush(mux->io);
         ts_fanout_mark_keyframe(mux->out);
+        mux->first_bytes = 1; /* the tables in front of this keyframe: PAT/PMT first */
+        mux->first_state = TS_FIRST_SDT;
         /* belt and braces: the muxer also re-sends PAT/PMT before keyframes */
         av_opt_set(mux->fmt->priv_data, "mpegts_flags", "+resend_headers", 0);
     }

@@ -63,6 +63,10 @@ extern const char *const ts_mode_choices[];
     {.key = "muxrate_kbps", .type = RV_OPT_INT, .default_int = 0, .min_int = 0, .max_int = 100000,  \
      .help = "constant mux rate with null packets; 0 = variable rate"},                            \
     {.key = "client_queue_kb", .type = RV_OPT_INT, .default_int = 4096, .min_int = 64,             \
-     .max_int = 65536, .help = "send queue per client; a client that falls further behind is dropped"}
+     .max_int = 65536, .help = "send queue per client; a client that falls further behind is dropped"}, \
+    {.key = "fd", .type = RV_OPT_INT, .default_int = -1, .min_int = -1, .max_int = 1048576,        \
+     .help = "connect: a socket already connected to the consumer (set by the host for "           \
+             "AttachStream; ownership passes to the sink): used once, never reconnected; "         \
+             "-1 = connect to the address"}
 
 #endif

@@ -5,6 +5,8 @@
  */
 #include "ts_sink.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -40,6 +42,8 @@ typedef struct ts_sink {
     char service_name[256];
     size_t client_queue_bytes;
     uint32_t max_clients;
+    atomic_int adopted_fd;   /**< connect mode: a connected socket handed over once; -1 */
+    int adopted;             /**< the sink was created with one (never reconnects) */
 
     /* The session: between start() and stop() */
     ts_encoder *enc;
@@ -134,10 +138,35 @@ int ts_sink_create(const rv_create_args *args, ts_fanout_mode mode, const ts_tra
     s->client_queue_bytes = (size_t)h->opt_int(o, "client_queue_kb") * 1024;
     s->client_queue_bytes -= s->client_queue_bytes % 188;
     s->max_clients = 1;
+    atomic_store(&s->adopted_fd, -1);
+    if (mode == TS_FANOUT_CONNECT && h->opt_int(o, "fd") >= 0) {
+        atomic_store(&s->adopted_fd, (int)h->opt_int(o, "fd"));
+        s->adopted = 1;
+    }
     if (mode == TS_FANOUT_LISTEN)
         s->max_clients = (uint32_t)h->opt_int(o, "max_clients");
     ops->describe(glue, -1, s->desc, sizeof s->desc);
     *state = s;
+    return RV_OK;
+}
+
+/* Connect mode with an adopted socket: hand it over once, then refuse (the
+ * consumer's listener accepted exactly one connection). Network thread. */
+static int ts_sink_adopted_connect(void *opaque, int *fd, char *err, size_t errlen)
+{
+    ts_sink *s = opaque;
+    int adopted = atomic_exchange(&s->adopted_fd, -1);
+    if (adopted < 0) {
+        snprintf(err, errlen, "the attached socket was used and is gone; not reconnecting");
+        return RV_EIO;
+    }
+    int flags = fcntl(adopted, F_GETFL);
+    if (flags < 0 || fcntl(adopted, F_SETFL, flags | O_NONBLOCK) != 0) {
+        snprintf(err, errlen, "attached socket %d: %s", adopted, strerror(errno));
+        close(adopted);
+        return RV_EIO;
+    }
+    *fd = adopted;
     return RV_OK;
 }
 
@@ -146,6 +175,9 @@ void ts_sink_destroy(void *state)
     ts_sink *s = state;
     if (!s)
         return;
+    int unused = atomic_exchange(&s->adopted_fd, -1);
+    if (unused >= 0)
+        close(unused);
     ts_sink_stop(s);
     s->ops->free_glue(s->glue);
     pthread_mutex_destroy(&s->stats_lock);
@@ -159,8 +191,8 @@ int ts_sink_start(void *state)
     ts_fanout_config fc = {
         .mode = s->mode,
         .listen_fd = -1,
-        .connect = s->ops->connect,
-        .connect_opaque = s->glue,
+        .connect = s->adopted ? ts_sink_adopted_connect : s->ops->connect,
+        .connect_opaque = s->adopted ? (void *)s : s->glue,
         .target = s->desc,
         .client_queue_bytes = s->client_queue_bytes,
         .max_clients = s->max_clients,
