@@ -8,8 +8,10 @@ terminate-then-kill deadline). `retrovue_air --port P` (the link beside the
 binary) does the same. Bad --port values exit 2 with a reason; a busy port
 fails with one. With --config, --port replaces the config's TCP control
 address and SIGTERM still exits 0 within 5 s while a channel plays and gRPC
-calls are left open. --metrics-listen turns telemetry on.
+calls are left open, and config-less retrovue_air with a BlockPlan session on
+air and its event stream open. --metrics-listen turns telemetry on.
 """
+import json
 import os
 import signal
 import socket
@@ -234,6 +236,104 @@ def config_with_port(tap, binary, work):
         tap.diag(read(log_path)[-3000:])
 
 
+def session_sigterm(tap, air, work):
+    """Config-less retrovue_air with a BlockPlan session on air and its
+    SubscribeBlockEvents stream open: SIGTERM (no StopBlockPlanSession) still
+    exits 0 within Core's 5 s, and the stream ends."""
+    port = rvtest.free_tcp_port()
+    log_path = os.path.join(work, "session.log")
+    sock = os.path.join(work, "core.sock")
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(sock)
+    srv.listen(1)
+    got = bytearray()
+    stop = threading.Event()
+
+    def consume():
+        conn, _ = srv.accept()
+        conn.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                chunk = conn.recv(65536)
+            except socket.timeout:
+                continue
+            except OSError:
+                break
+            if not chunk:
+                break
+            got.extend(chunk)
+        conn.close()
+
+    reader = threading.Thread(target=consume, daemon=True)
+    reader.start()
+    proc, log = launch([air, "--port", str(port)], log_path)
+    ch = None
+    events = []
+    try:
+        if not tap.ok(wait_version(proc, "127.0.0.1:%d" % port) is not None,
+                      "session: retrovue_air --port answers"):
+            return
+        ch = grpc.insecure_channel("127.0.0.1:%d" % port)
+        stub = pb_grpc.PlayoutControlStub(ch)
+        r = stub.AttachStream(pb.AttachStreamRequest(
+            channel_id=1, transport=pb.STREAM_TRANSPORT_UNIX_DOMAIN_SOCKET, endpoint=sock,
+            replace_existing=True), timeout=5)
+        tap.ok(r.success, "session: AttachStream on the built-in channel defaults: %s" %
+               r.message)
+        join = int(time.time() * 1000)
+
+        def blk(bid, start):
+            return pb.BlockPlan(block_id=bid, channel_id=1, start_utc_ms=start,
+                                end_utc_ms=start + 4000, segments=[pb.BlockSegment(
+                                    segment_index=0, asset_uri="slate:bars",
+                                    segment_duration_ms=4000, event_id=bid)])
+        fmt = json.dumps({"video": {"width": 320, "height": 180, "frame_rate": "30000/1001"},
+                          "audio": {"sample_rate": 48000, "channels": 2}})
+        r = stub.StartBlockPlanSession(pb.StartBlockPlanSessionRequest(
+            channel_id=1, block_a=blk("A", join), block_b=blk("B", join + 4000),
+            join_utc_ms=join, program_format_json=fmt, max_queue_depth=3), timeout=10)
+        tap.ok(r.success, "session: StartBlockPlanSession with program_format_json: %s" %
+               r.message)
+        stream = stub.SubscribeBlockEvents(pb.SubscribeBlockEventsRequest(channel_id=1))
+        ended = []
+
+        def read_events():
+            try:
+                for e in stream:
+                    events.append(e.WhichOneof("event"))
+                ended.append("OK")
+            except grpc.RpcError as e:
+                ended.append(str(e.code()))
+
+        ev_thread = threading.Thread(target=read_events, daemon=True)
+        ev_thread.start()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and (not events or len(got) < 188 * 50):
+            time.sleep(0.1)
+        listed = stub.ListChannels(pb.ChannelListQuery(), timeout=10)
+        tap.ok(events[:1] == ["block_started"] and len(got) >= 188 * 50 and
+               any(c.channel_id == 1 for c in listed.channels),
+               "session: on air (events %s, %d TS bytes, channel listed)" % (events, len(got)))
+        rc, took = term_and_time(proc)
+        ev_thread.join(10)
+        tap.ok(rc == 0 and took <= CORE_TERM_DEADLINE_S,
+               "session: SIGTERM with a session on air and its event stream open exits %s in "
+               "%.2f s" % (rc, took))
+        tap.ok(bool(ended), "session: the event stream ended (%s, after %s)" %
+               (ended, events[-1:]))
+        if rc != 0:
+            tap.diag(read(log_path)[-3000:])
+    finally:
+        stop.set()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        log.close()
+        if ch:
+            ch.close()
+        srv.close()
+
+
 def main():
     tap = Tap()
     work = rvtest.scratch("coremode")
@@ -260,6 +360,7 @@ def main():
     tap.ok(pa.returncode == 2 and "--port: '0'" in pa.stderr, "retrovue_air refuses it too")
     busy_port(tap, binary, work)
     config_with_port(tap, binary, work)
+    session_sigterm(tap, air, work)
     tap.done()
 
 
