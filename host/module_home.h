@@ -10,14 +10,16 @@
 
 #include <stddef.h>
 
-/** Find the module folder, in this order:
+/** Find the module folder: the first of these that holds a "*.so":
  *   1. "build tree": <exe dir>/../modules when <exe dir>/../CMakeCache.txt
  *      exists (build/bin/retrovue_playout uses build/modules, never an older
  *      installed copy);
- *   2. "installed": RV_INSTALLED_MODULE_DIR, the folder `cmake --install`
- *      puts modules in (compiled in, e.g. /usr/local/lib/retrovue-playout/modules);
- *   3. "installed beside the binary": <exe dir>/../lib/retrovue-playout/modules
- *      (an install under another --prefix).
+ *   2. "installed beside the binary": <exe dir>/../lib/retrovue-playout/modules,
+ *      the modules installed with this very binary (any --prefix, DESTDIR
+ *      moves included);
+ *   3. "installed": RV_INSTALLED_MODULE_DIR, the folder `cmake --install`
+ *      puts modules in at the configured prefix (compiled in, e.g.
+ *      /usr/local/lib/retrovue-playout/modules), for a binary copied elsewhere.
  * <exe dir> is the folder of /proc/self/exe, so a symlink such as
  * retrovue_air resolves to the real binary first.
  * RV_OK with the absolute folder in @p out (@p len bytes, borrowed) and a

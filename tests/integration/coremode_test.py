@@ -10,6 +10,8 @@ fails with one. With --config, --port replaces the config's TCP control
 address and SIGTERM still exits 0 within 5 s while a channel plays and gRPC
 calls are left open, and config-less retrovue_air with a BlockPlan session on
 air and its event stream open. --metrics-listen turns telemetry on.
+`cmake --install` under a scratch prefix installs the link, and the
+installed binary finds the installed modules.
 """
 import json
 import os
@@ -334,6 +336,37 @@ def session_sigterm(tap, air, work):
         srv.close()
 
 
+def installed(tap, work):
+    """`cmake --install` under a scratch prefix: retrovue_air is installed as
+    a relative link beside retrovue_playout, and config-less mode finds the
+    installed modules relative to the binary."""
+    prefix = os.path.join(work, "prefix")
+    p = subprocess.run(["cmake", "--install", rvtest.env("RV_BUILD_DIR"), "--prefix", prefix],
+                       capture_output=True, text=True, timeout=600)
+    binary = os.path.join(prefix, "bin", "retrovue_playout")
+    air = os.path.join(prefix, "bin", "retrovue_air")
+    if not tap.ok(p.returncode == 0 and os.path.isfile(binary),
+                  "cmake --install --prefix works (%s)" % p.stderr.strip()[-300:]):
+        return
+    tap.ok(os.path.islink(air) and os.readlink(air) == "retrovue_playout",
+           "retrovue_air is installed as a relative link (%s)" %
+           (os.readlink(air) if os.path.islink(air) else "missing"))
+    port = rvtest.free_tcp_port()
+    log_path = os.path.join(work, "installed.log")
+    proc, log = launch([air, "--port", str(port)], log_path)
+    version = wait_version(proc, "127.0.0.1:%d" % port)
+    rc, took = term_and_time(proc)
+    log.close()
+    text = read(log_path)
+    mods = os.path.realpath(os.path.join(prefix, "lib", "retrovue-playout", "modules"))
+    tap.ok(version is not None and rc == 0 and took <= CORE_TERM_DEADLINE_S and
+           "modules from %s (installed" % mods in text,
+           "the installed retrovue_air --port loads the installed modules, answers, exits %s" %
+           rc)
+    if rc != 0 or version is None:
+        tap.diag(text[-2000:])
+
+
 def main():
     tap = Tap()
     work = rvtest.scratch("coremode")
@@ -361,6 +394,7 @@ def main():
     busy_port(tap, binary, work)
     config_with_port(tap, binary, work)
     session_sigterm(tap, air, work)
+    installed(tap, work)
     tap.done()
 
 
