@@ -390,6 +390,7 @@ def main():
 
         block_a, block_b = producer.block(0), producer.block(1)
         producer.next_index = 2
+        seed_at = time.monotonic()
         with producer.lock:
             seeded = session.seed(block_a, block_b, join_utc_ms=producer.join_utc_ms,
                                   max_queue_depth=QUEUE_DEPTH)
@@ -398,6 +399,12 @@ def main():
         if not tap.ok(seeded, "PlayoutSession.seed(A, B): StartBlockPlanSession accepted"):
             core_log.dump(tap)
             return
+        wait_until = time.monotonic() + 10
+        while not first_byte and time.monotonic() < wait_until:
+            time.sleep(0.005)
+        if first_byte:
+            tap.diag("first TS byte at Core's socket %.0f ms after seed() was called "
+                     "(information, not asserted)" % ((first_byte[0] - seed_at) * 1000))
         ticker = threading.Thread(target=producer.tick_loop, args=(stop,), daemon=True)
         ticker.start()
 
@@ -436,6 +443,9 @@ def main():
         producer.server.close()
         if os.path.exists(engine_log):
             text = open(engine_log, errors="replace").read()
+            tap.ok("signal SIGTERM: stopping" in text and "control: stopped" in text and
+                   "Sanitizer" not in text,
+                   "the engine's log (Core's %s) shows a clean SIGTERM shutdown" % LOG_DIR)
             if tap.failed:
                 tap.diag("engine log (%s):" % engine_log)
                 tap.diag(text[-4000:])
