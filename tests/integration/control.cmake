@@ -39,3 +39,6 @@ if(TARGET rv_control)
     integration.playoutctl
     PROPERTIES TIMEOUT 600)
 endif()
+
+# The proto's wire compatibility with RetroVue's (issue 11).
+rv_integration_test(proto_compat /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/proto_compat_test.py)
