@@ -280,9 +280,10 @@ class Engine:
                                      stdout=self.log, stderr=subprocess.STDOUT)
         self.channel = grpc.insecure_channel("127.0.0.1:%d" % self.port)
         self.stub = pb_grpc.PlayoutControlStub(self.channel)
-        # Core's readiness poll: GetVersion every 0.2 s for up to 10 s
+        # Core's readiness poll: GetVersion every 0.2 s (Core gives up after 10 s;
+        # a sanitizer build on a loaded machine may need longer to start)
         self.version = None
-        end = time.monotonic() + 10
+        end = time.monotonic() + 60
         while time.monotonic() < end and self.version is None:
             try:
                 self.version = self.stub.GetVersion(pb.ApiVersionRequest(), timeout=2).version
