@@ -99,6 +99,20 @@ static void ff_segment_errors(ff_segment *seg, int64_t pos_ns, int closing)
     seg->burst_errors = 0;
 }
 
+/** Say once what the video normaliser does to this asset's pictures: tone
+ *  mapping is a substitution (a warning an operator should see), colour
+ *  conversion and turning upright are routine (info). */
+static void ff_segment_note(ff_segment *seg)
+{
+    const char *note = ff_video_take_note(seg->video);
+    if (!note)
+        return;
+    if (strstr(note, "tone-mapped") || strstr(note, "not a quarter turn"))
+        ff_segment_event(seg, RV_EVENT_WARNING, 0, note);
+    else
+        seg->params->host->log(seg->params->ctx, RV_LOG_INFO, "%s: %s", seg->req.asset_uri, note);
+}
+
 /* ---- URI ---- */
 
 static int ff_hex(int c)
@@ -208,6 +222,7 @@ static int ff_segment_advance(ff_segment *seg, int64_t t_ns)
         host->video_release(pic);
         return r;
     }
+    ff_segment_note(seg);
     host->video_release(seg->shown);
     seg->shown = pic;
     seg->shown_ns = seg->candidate_ns;
@@ -335,8 +350,7 @@ int ff_segment_open(const ff_params *params, const rv_segment_request *req, ff_s
     }
     const AVStream *vst = ff_source_video_stream(seg->src);
     if (vst) {
-        r = ff_video_create(&params->format, vst, params->deinterlace, params->sws_flags,
-                            &seg->video);
+        r = ff_video_create(&params->format, vst, &params->video, &seg->video);
         if (r < 0) {
             ff_segment_fail(seg, r, "opening");
             goto fail;

@@ -1,0 +1,140 @@
+#!/usr/bin/python3
+"""Colour through the real binary (issue 13): a BT.601 SD clip and a BT.709
+HD clip aired on an HD, a 525-line SD and a 625-line SD channel, read back
+from the channel's MPEG-TS the way a viewer's player reads it. The TS must be
+tagged with the channel's colour space (BT.709 / SMPTE 170M / BT.470BG,
+limited range) and every bar must match FFmpeg's decode of the source within
+the stated tolerance (the H.264 encode of the channel costs a few levels).
+"""
+import os
+import subprocess
+import threading
+import time
+
+import rvtest
+from rvtest import Tap
+
+FF = ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y"]
+# Encoder loss on flat bars plus 8-bit roundings: measured worst 2 (of 255).
+TOLERANCE = 8
+SOURCES = {
+    "sd601.mp4": (640, 360, ["-vf", "scale=out_color_matrix=bt601:out_range=tv,format=yuv420p",
+                             "-colorspace", "smpte170m", "-color_primaries", "smpte170m",
+                             "-color_trc", "smpte170m"]),
+    "hd709.mp4": (1280, 720, ["-vf", "scale=out_color_matrix=bt709:out_range=tv,format=yuv420p",
+                              "-colorspace", "bt709", "-color_primaries", "bt709",
+                              "-color_trc", "bt709"]),
+}
+CHANNELS = [
+    ((1280, 720, "25", 48000, 2), ("bt709", "bt709", "bt709")),
+    ((640, 480, "30000/1001", 48000, 2), ("smpte170m", "smpte170m", "smpte170m")),
+    ((720, 576, "25", 48000, 2), ("bt470bg", "bt470bg", "smpte170m")),
+]
+POINTS = [((i + 0.5) / 7, 0.3) for i in range(7)] + [(0.27, 0.9), (0.62, 0.9)]
+
+
+def rgb_frame(path, w, h, args=()):
+    """The last picture FFmpeg decodes from path, rgb24 bytes."""
+    out = path + ".rgb"
+    subprocess.run(FF + list(args) + ["-i", path, "-vf", "select=eq(n\\,0)+gte(n\\,20)",
+                                      "-f", "rawvideo", "-pix_fmt", "rgb24",
+                                      out], check=True)
+    data = open(out, "rb").read()
+    return data[-w * h * 3:]
+
+
+def pixel(data, w, x, y):
+    i = (y * w + x) * 3
+    return tuple(data[i:i + 3])
+
+
+def fit(W, H, w, h):
+    ow, oh = W, H
+    if w * H > h * W:
+        oh = (W * h * 2 // w + 1) // 2
+    elif w * H < h * W:
+        ow = (H * w * 2 // h + 1) // 2
+    ow &= ~1
+    oh &= ~1
+    return ((W - ow) // 2) & ~1, ((H - oh) // 2) & ~1, ow, oh
+
+
+def channel_conf(port):
+    return """  { id = 1; name = "Colour"; profile = "test"; autostart_plan = "p";
+    producers = ( { module = "ffmpeg-file"; }, { module = "slate"; } );
+    slate = { module = "slate"; options = { show_clock = false; }; };
+    renderer = { module = "null"; };
+    sinks = ( { module = "mpegts-tcp"; options = { host = "127.0.0.1"; port = %d; }; } ); }""" % port
+
+
+def air(work, mods, profile, src):
+    """Run a channel of profile airing src for ~4 s; returns captured TS path."""
+    port = rvtest.free_tcp_port()
+    cfg = rvtest.engine_config(work, mods, [channel_conf(port)], profile=profile)
+    rvtest.write(os.path.join(work, "plans", "p.conf"), rvtest.plan_text(
+        [{"id": "b", "start": 0, "end": 4000,
+          "segments": [{"type": "CONTENT", "duration": 4000, "uri": src}]}], loop=True))
+    proc = subprocess.Popen([rvtest.env("RV_BIN"), "--config", cfg, "--run-for=5"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    captured, stop = [], threading.Event()
+    time.sleep(1.0)
+    reader = threading.Thread(target=rvtest.tcp_capture, args=(port, captured, stop), daemon=True)
+    reader.start()
+    time.sleep(3.0)
+    stop.set()
+    reader.join(5)
+    proc.wait(30)
+    ts = os.path.join(work, "out-%dx%d-%s.ts" % (profile[0], profile[1], os.path.basename(src)))
+    with open(ts, "wb") as f:
+        f.write(captured[0] if captured else b"")
+    return ts
+
+
+def main():
+    tap = Tap()
+    work = rvtest.scratch("media-colour")
+    mods = rvtest.module_dir_with_tests(work)
+    if not os.path.exists(os.path.join(mods, "mpegts-tcp.so")):
+        tap.ok(True, "# SKIP mpegts-tcp not built")
+        tap.done()
+        return
+    refs = {}
+    for name, (w, h, args) in SOURCES.items():
+        path = os.path.join(work, name)
+        subprocess.run(FF + ["-f", "lavfi", "-i", "smptebars=s=%dx%d:r=25:d=4" % (w, h)] + args[:2] +
+                       ["-c:v", "libx264", "-preset", "ultrafast", "-qp", "0"] + args[2:] + [path],
+                       check=True)
+        refs[name] = rgb_frame(path, w, h)
+    for profile, tags in CHANNELS:
+        W, H = profile[0], profile[1]
+        for name, (w, h, _) in SOURCES.items():
+            ts = air(work, mods, profile, os.path.join(work, name))
+            p = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries",
+                                "stream=color_space,color_primaries,color_transfer,color_range",
+                                "-of", "default=nw=1", ts], capture_output=True, text=True)
+            got = dict(l.split("=", 1) for l in p.stdout.split() if "=" in l)
+            want = {"color_space": tags[0], "color_primaries": tags[1],
+                    "color_transfer": tags[2], "color_range": "tv"}
+            tap.ok(got == want, "%dx%d@%s: the TS is tagged %s (got %s)" %
+                   (W, H, profile[2], want, got))
+            try:
+                out = rgb_frame(ts, W, H)
+            except subprocess.CalledProcessError:
+                tap.ok(False, "%dx%d: %s decodes from the TS" % (W, H, name))
+                continue
+            rx, ry, rw, rh = fit(W, H, w, h)
+            worst, bad = 0, []
+            for (u, v) in POINTS:
+                a = pixel(refs[name], w, int(u * w), int(v * h))
+                b = pixel(out, W, rx + int(u * rw), ry + int(v * rh))
+                d = max(abs(x - y) for x, y in zip(a, b))
+                worst = max(worst, d)
+                if d > TOLERANCE:
+                    bad.append((a, b))
+            tap.ok(not bad, "%dx%d@%s: %s airs every bar within %d of FFmpeg's decode "
+                   "(worst %d) %s" % (W, H, profile[2], name, TOLERANCE, worst, bad[:3]))
+    tap.done()
+
+
+if __name__ == "__main__":
+    main()
