@@ -581,6 +581,107 @@ static void test_orient(harness *h)
 }
 
 /* ------------------------------------------------------------------ */
+/* audio stream choice                                                 */
+/* ------------------------------------------------------------------ */
+
+/** The tone a tick carries, Hz, from its zero crossings (25 fps ticks). */
+static int tone_hz(const tick_info *t)
+{
+    return t->crossings * 25 / 2;
+}
+
+/** Which of @p n tones (Hz) is nearest to what tick @p t carries. */
+static int nearest_tone(const tick_info *t, const int *tones, int n)
+{
+    int best = 0;
+    for (int i = 1; i < n; i++)
+        if (abs(tone_hz(t) - tones[i]) < abs(tone_hz(t) - tones[best]))
+            best = i;
+    return tones[best];
+}
+
+static void test_programmes(harness *h)
+{
+    /* programme 1: grey picture + 440 Hz; programme 2: black + 1000 Hz.
+     * FFmpeg's best picture is programme 1's, its best sound (stereo,
+     * 384 kb/s) programme 2's: the pair the issue saw airing together. */
+    char path[512];
+    snprintf(path, sizeof(path), "%s/two-programmes.ts", h->dir);
+    sh(FF " -f lavfi -i color=gray:s=320x240:r=25:d=3 -f lavfi -i sine=f=440:r=48000:d=3"
+          " -f lavfi -i color=black:s=640x480:r=25:d=3 -f lavfi -i sine=f=1000:r=48000:d=3"
+          " -map 0 -map 1 -map 2 -map 3 -c:v mpeg2video -b:v:0 500k -b:v:1 4M -c:a mp2"
+          " -b:a:0 64k -ac:a:0 1 -b:a:1 384k -ac:a:1 2"
+          " -program title=one:st=0:st=1 -program title=two:st=2:st=3 \"%s\"",
+          path);
+    channel ch;
+    channel_open(h, &ch, 640, 480, (rv_rational){25, 1}, NULL);
+    run_result res;
+    run_segment(h, &ch, path, 20, 0, &res);
+    static const int tones[] = {440, 1000};
+    if (tap_ok(res.open_code == RV_OK && res.ticks == 20, "two-programme TS airs")) {
+        int grey = res.t[10].luma_mid > 60;
+        int tone = nearest_tone(&res.t[10], tones, 2);
+        tap_ok(tone == (grey ? 440 : 1000),
+               "the sound is the picture's programme: %s picture, %d Hz (%d crossings)",
+               grey ? "programme 1 (grey)" : "programme 2 (black)", tone, res.t[10].crossings);
+        tap_ok(strstr(ch.ev.text, "fell back") == NULL && ch.ev.warnings == 0,
+               "a plain choice is no warning (%s)", ch.ev.text);
+    }
+    run_free(&res);
+    channel_close(h, &ch);
+}
+
+static void test_languages(harness *h)
+{
+    char path[512];
+    snprintf(path, sizeof(path), "%s/languages.mkv", h->dir);
+    sh(FF " -f lavfi -i color=gray:s=320x240:r=25:d=3 -f lavfi -i sine=f=1000:r=48000:d=3"
+          " -f lavfi -i sine=f=440:r=48000:d=3 -f lavfi -i sine=f=660:r=48000:d=3"
+          " -map 0 -map 1 -map 2 -map 3 -c:v libx264 -preset ultrafast -c:a aac"
+          " -metadata:s:a:0 language=fra -metadata:s:a:1 language=eng"
+          " -metadata:s:a:2 language=spa -disposition:a:0 0 -disposition:a:1 0"
+          " -disposition:a:2 default \"%s\"",
+          path);
+    static const int tones[] = {1000, 440, 660};
+    static const struct {
+        const char *opt;
+        int tone;
+        int warning;
+        const char *what;
+    } cases[] = {
+        {NULL, 660, 0, "no preference: the default-flagged track (spa)"},
+        {"audio_languages=eng,und", 440, 0, "audio_languages eng,und: the English track"},
+        {"audio_languages=FRA", 1000, 0, "audio_languages FRA (any case): the French track"},
+        {"audio_languages=deu,jpn", 660, 1,
+         "audio_languages deu,jpn (absent): the default track, with one warning"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *opts[] = {cases[i].opt, NULL};
+        channel ch;
+        if (!tap_ok(channel_open(h, &ch, 320, 240, (rv_rational){25, 1},
+                                 cases[i].opt ? opts : NULL) == RV_OK,
+                    "%s: channel", cases[i].what)) {
+            channel_close(h, &ch);
+            continue;
+        }
+        run_result res;
+        run_segment(h, &ch, path, 20, 0, &res);
+        int tone = res.ticks == 20 ? nearest_tone(&res.t[10], tones, 3) : 0;
+        tap_ok(tone == cases[i].tone, "%s: %d Hz plays (want %d)", cases[i].what, tone,
+               cases[i].tone);
+        tap_ok(ch.ev.warnings == cases[i].warning,
+               "%s: %d warning(s) (%s)", cases[i].what, ch.ev.warnings, ch.ev.text);
+        run_free(&res);
+        channel_close(h, &ch);
+    }
+    const char *bad[] = {"audio_languages=english", NULL};
+    channel ch;
+    tap_ok(channel_open(h, &ch, 320, 240, (rv_rational){25, 1}, bad) == RV_EINVAL,
+           "audio_languages 'english' (not ISO 639-2) is refused at create");
+    channel_close(h, &ch);
+}
+
+/* ------------------------------------------------------------------ */
 
 static int want_group(int argc, char **argv, const char *g)
 {
@@ -616,6 +717,10 @@ int main(int argc, char **argv)
         test_colour(&h);
     if (want_group(argc, argv, "orient"))
         test_orient(&h);
+    if (want_group(argc, argv, "audio")) {
+        test_programmes(&h);
+        test_languages(&h);
+    }
     clock_destroy(h.clock);
     registry_destroy(h.reg);
     if (!getenv("RV_KEEP_MEDIA"))

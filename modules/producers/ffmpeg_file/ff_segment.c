@@ -341,7 +341,8 @@ int ff_segment_open(const ff_params *params, const rv_segment_request *req, ff_s
 
     char why[256] = "";
     ff_source_params sp = {.threads = params->threads,
-                           .io_timeout_ms = params->io_timeout_ms};
+                           .io_timeout_ms = params->io_timeout_ms,
+                           .audio_languages = params->audio_languages};
     r = ff_source_open(seg->path, &sp, &seg->src, why, sizeof(why));
     if (r < 0) {
         ff_segment_event(seg, RV_EVENT_ASSET_ERROR, r, why);
@@ -359,6 +360,13 @@ int ff_segment_open(const ff_params *params, const rv_segment_request *req, ff_s
         seg->frame_dur_ns = ff_source_frame_duration_ns(seg->src);
     }
     if (ff_source_audio_stream(seg->src)) {
+        /* said once per segment; a fallback from the preferred languages is
+         * a substitution the operator should see */
+        if (ff_source_audio_fell_back(seg->src))
+            ff_segment_event(seg, RV_EVENT_WARNING, 0, ff_source_audio_choice(seg->src));
+        else
+            params->host->log(params->ctx, RV_LOG_INFO, "%s: %s", seg->req.asset_uri,
+                              ff_source_audio_choice(seg->src));
         r = ff_audio_create(&params->format, seg->req.gain_db, &seg->audio);
         if (r < 0) {
             ff_segment_fail(seg, r, "opening");

@@ -29,6 +29,7 @@ typedef struct ff_params {
     ff_video_params video;        /**< deinterlace, scaler, tone mapping */
     int audio_only_slate;         /**< audio-only assets show the card, not black */
     int64_t io_timeout_ms;
+    char audio_languages[128];    /**< "eng,und" (validated ISO 639-2 codes) or "" */
 } ff_params;
 
 typedef struct ff_segment ff_segment;

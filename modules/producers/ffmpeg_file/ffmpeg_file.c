@@ -50,6 +50,9 @@ static const rv_option ffmpeg_file_options[] = {
      .max_int = 1000,
      .help = "luminance (cd/m2) an HDR source's SDR white was graded at: 100 (zscale's "
              "default) or 203 (ITU-R BT.2408 reference white)"},
+    {.key = "audio_languages", .type = RV_OPT_STRING, .default_string = "",
+     .help = "preferred audio languages, ISO 639-2 codes in order, comma separated "
+             "(\"eng,und\"; und = untagged); then the default track, then the best"},
     {.key = "io_timeout_ms", .type = RV_OPT_INT, .default_int = 5000, .min_int = 100,
      .max_int = 60000, .help = "bound of one blocking open/read operation, ms"},
     {.key = NULL},
@@ -61,6 +64,32 @@ static int ffmpeg_file_choice(const char *value, const char *const *choices, int
         if (strcmp(value, choices[i]) == 0)
             return i;
     return fallback;
+}
+
+/** Copy @p in ("eng, und", may be NULL) as "eng,und" into @p out; false
+ *  unless every item is three ASCII letters (ISO 639-2) and it fits. */
+static int ffmpeg_file_languages_ok(const char *in, char *out, size_t outlen)
+{
+    size_t o = 0;
+    out[0] = '\0';
+    while (in && *in) {
+        in += strspn(in, ", ");
+        size_t n = strcspn(in, ", ");
+        if (n == 0)
+            break;
+        if (n != 3 || o + 4 >= outlen)
+            return 0;
+        for (size_t i = 0; i < 3; i++)
+            if (!((in[i] >= 'a' && in[i] <= 'z') || (in[i] >= 'A' && in[i] <= 'Z')))
+                return 0;
+        if (o)
+            out[o++] = ',';
+        memcpy(out + o, in, 3);
+        o += 3;
+        out[o] = '\0';
+        in += n;
+    }
+    return 1;
 }
 
 /** FFmpeg's own log is a process-wide setting (a library singleton): its
@@ -104,6 +133,14 @@ static int ffmpeg_file_create(const rv_create_args *args, void **state)
     p->audio_only_slate = ffmpeg_file_choice(host->opt_string(args->options, "audio_only_picture"),
                                              ffmpeg_file_picture_choices, 0) == 1;
     p->io_timeout_ms = host->opt_int(args->options, "io_timeout_ms");
+    const char *langs = host->opt_string(args->options, "audio_languages");
+    if (!ffmpeg_file_languages_ok(langs, p->audio_languages, sizeof(p->audio_languages))) {
+        host->log(args->ctx, RV_LOG_ERROR,
+                  "ffmpeg-file: audio_languages '%s' is not a comma-separated list of "
+                  "three-letter ISO 639-2 codes (e.g. \"eng,und\")", langs ? langs : "");
+        free(inst);
+        return RV_EINVAL;
+    }
     if (p->io_timeout_ms <= 0)
         p->io_timeout_ms = 5000;
     *state = inst;
