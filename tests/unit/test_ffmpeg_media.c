@@ -682,6 +682,70 @@ static void test_languages(harness *h)
 }
 
 /* ------------------------------------------------------------------ */
+/* which stream ends a clip                                            */
+/* ------------------------------------------------------------------ */
+
+static void test_length(harness *h)
+{
+    static const struct {
+        const char *name;
+        const char *make;      /**< ffmpeg inputs and codecs */
+        int end_tick;          /**< 25 fps: the longer stream's end */
+        int video_ticks;       /**< ticks with a new picture */
+        int audio_ticks;       /**< ticks with sound */
+        const char *says;      /**< in the warning */
+        const char *what;
+    } cases[] = {
+        {"long-audio.mp4",
+         "-f lavfi -i testsrc2=s=320x240:r=25:d=2 -f lavfi -i sine=f=440:r=48000:d=6"
+         " -c:v libx264 -preset ultrafast -c:a aac",
+         150, 50, 150, "holding the last picture", "2 s video, 6 s audio (MP4)"},
+        {"still-song.mkv",
+         "-i still.mkv -f lavfi -i sine=f=440:r=48000:d=6 -c:v copy -c:a ac3",
+         150, 1, 150, "holding the last picture", "one still picture + a 6 s song (MKV)"},
+        {"long-video.mp4",
+         "-f lavfi -i testsrc2=s=320x240:r=25:d=6 -f lavfi -i sine=f=440:r=48000:d=2"
+         " -c:v libx264 -preset ultrafast -c:a aac",
+         150, 150, 50, "silence", "6 s video, 2 s audio (MP4)"},
+    };
+    /* one picture, made apart: -frames:v would end the song with it */
+    sh("cd \"%s\" && " FF " -f lavfi -i color=gray:s=320x240:r=25 -frames:v 1 -c:v libx264"
+       " still.mkv", h->dir);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char path[512];
+        snprintf(path, sizeof(path), "%s/%s", h->dir, cases[i].name);
+        sh("cd \"%s\" && " FF " %s \"%s\"", h->dir, cases[i].make, path);
+        channel ch;
+        channel_open(h, &ch, 320, 240, (rv_rational){25, 1}, NULL);
+        run_result res;
+        run_segment(h, &ch, path, 250, 0, &res);
+        int pictures = 0, sound = 0, last_sound = -1;
+        for (int k = 0; k < res.ticks; k++) {
+            pictures += k == 0 || res.t[k].picture != res.t[k - 1].picture;
+            if (res.t[k].peak > 1000) {
+                sound++;
+                last_sound = k;
+            }
+        }
+        const char *what = cases[i].what;
+        tap_ok(res.open_code == RV_OK && res.end_code == RV_EOF &&
+                   abs(res.ticks - cases[i].end_tick) <= 1,
+               "%s: airs until the longer stream ends: %d ticks (want %d +- 1), then ends",
+               what, res.ticks, cases[i].end_tick);
+        tap_ok(abs(pictures - cases[i].video_ticks) <= 2 && res.ticks > 0 &&
+                   res.t[res.ticks - 1].luma_mid != 16,
+               "%s: %d pictures, the last one held to the end (not black: Y %d)", what,
+               pictures, res.ticks ? res.t[res.ticks - 1].luma_mid : -1);
+        tap_ok(abs(sound - cases[i].audio_ticks) <= 2 && last_sound >= sound - 1,
+               "%s: sound on %d ticks (want %d), none lost", what, sound, cases[i].audio_ticks);
+        tap_ok(ch.ev.warnings >= 1 && strstr(ch.ev.text, cases[i].says) != NULL,
+               "%s: one warning says '%s' (%s)", what, cases[i].says, ch.ev.text);
+        run_free(&res);
+        channel_close(h, &ch);
+    }
+}
+
+/* ------------------------------------------------------------------ */
 
 static int want_group(int argc, char **argv, const char *g)
 {
@@ -721,6 +785,8 @@ int main(int argc, char **argv)
         test_programmes(&h);
         test_languages(&h);
     }
+    if (want_group(argc, argv, "length"))
+        test_length(&h);
     clock_destroy(h.clock);
     registry_destroy(h.reg);
     if (!getenv("RV_KEEP_MEDIA"))
