@@ -7,8 +7,8 @@ limited range) and every bar must match FFmpeg's decode of the source within
 the stated tolerance (the H.264 encode of the channel costs a few levels).
 """
 import os
+import socket
 import subprocess
-import threading
 import time
 
 import rvtest
@@ -67,26 +67,54 @@ def channel_conf(port):
     sinks = ( { module = "mpegts-tcp"; options = { host = "127.0.0.1"; port = %d; }; } ); }""" % port
 
 
+def capture(port, seconds):
+    """Connect (retrying while the engine starts, up to 15 s) and read the TS
+    for `seconds` after the first byte."""
+    deadline = time.time() + 15
+    while True:
+        try:
+            s = socket.create_connection(("127.0.0.1", port), timeout=5)
+            break
+        except OSError:
+            if time.time() > deadline:
+                return b""
+            time.sleep(0.1)
+    data = bytearray()
+    s.settimeout(1.0)
+    end = None
+    while end is None or time.time() < end:
+        try:
+            chunk = s.recv(65536)
+        except socket.timeout:
+            if time.time() > deadline + 15:
+                break
+            continue
+        if not chunk:
+            break
+        if end is None:
+            end = time.time() + seconds
+        data += chunk
+    s.close()
+    return bytes(data)
+
+
 def air(work, mods, profile, src):
-    """Run a channel of profile airing src for ~4 s; returns captured TS path."""
+    """Run a channel of profile airing src; returns the path of ~3 s of its TS."""
     port = rvtest.free_tcp_port()
     cfg = rvtest.engine_config(work, mods, [channel_conf(port)], profile=profile)
     rvtest.write(os.path.join(work, "plans", "p.conf"), rvtest.plan_text(
         [{"id": "b", "start": 0, "end": 4000,
           "segments": [{"type": "CONTENT", "duration": 4000, "uri": src}]}], loop=True))
-    proc = subprocess.Popen([rvtest.env("RV_BIN"), "--config", cfg, "--run-for=5"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    captured, stop = [], threading.Event()
-    time.sleep(1.0)
-    reader = threading.Thread(target=rvtest.tcp_capture, args=(port, captured, stop), daemon=True)
-    reader.start()
-    time.sleep(3.0)
-    stop.set()
-    reader.join(5)
-    proc.wait(30)
+    proc = subprocess.Popen([rvtest.env("RV_BIN"), "--config", cfg, "--run-for=60"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        data = capture(port, 3.0)
+    finally:
+        proc.terminate()
+        proc.wait(30)
     ts = os.path.join(work, "out-%dx%d-%s.ts" % (profile[0], profile[1], os.path.basename(src)))
     with open(ts, "wb") as f:
-        f.write(captured[0] if captured else b"")
+        f.write(data)
     return ts
 
 
