@@ -216,6 +216,7 @@ static int ff_video_build_graph(ff_video *vn, const AVFrame *f, const ff_video_g
         AVRational dsar = orient->swaps_axes ? (AVRational){sar.den, sar.num} : sar;
         ff_video_fit(vn, orient->swaps_axes ? f->height : f->width,
                      orient->swaps_axes ? f->width : f->height, dsar);
+        vn->have_key = 0;  /* the rect changed: the next draw recomputes it */
         if (ff_colour_chain(&key->colour, &vn->channel_colour, work, vn->rect_w, vn->rect_h,
                             vn->params.zscale_filter, vn->params.tonemap, vn->params.npl_nits,
                             chain + used, sizeof(chain) - used) != RV_OK)
