@@ -699,14 +699,16 @@ static void test_length(harness *h)
         {"long-audio.mp4",
          "-f lavfi -i testsrc2=s=320x240:r=25:d=2 -f lavfi -i sine=f=440:r=48000:d=6"
          " -c:v libx264 -preset ultrafast -c:a aac",
-         150, 50, 150, "holding the last picture", "2 s video, 6 s audio (MP4)"},
+         150, 50, 150, "the last picture is held (the audio sets the length)",
+         "2 s video, 6 s audio (MP4)"},
         {"still-song.mkv",
          "-i still.mkv -f lavfi -i sine=f=440:r=48000:d=6 -c:v copy -c:a ac3",
-         150, 1, 150, "holding the last picture", "one still picture + a 6 s song (MKV)"},
+         150, 1, 150, "the last picture is held (the audio sets the length)",
+         "one still picture + a 6 s song (MKV)"},
         {"long-video.mp4",
          "-f lavfi -i testsrc2=s=320x240:r=25:d=6 -f lavfi -i sine=f=440:r=48000:d=2"
          " -c:v libx264 -preset ultrafast -c:a aac",
-         150, 150, 50, "silence", "6 s video, 2 s audio (MP4)"},
+         150, 150, 50, "silence (the video sets the length)", "6 s video, 2 s audio (MP4)"},
     };
     /* one picture, made apart: -frames:v would end the song with it */
     sh("cd \"%s\" && " FF " -f lavfi -i color=gray:s=320x240:r=25 -frames:v 1 -c:v libx264"

@@ -470,11 +470,13 @@ static void ff_segment_watch_gap(ff_segment *seg, int64_t t_ns)
     char reason[256];
     if (v >= 0 && a < 0 && t_ns - v > FF_STREAM_GAP_NS)
         snprintf(reason, sizeof(reason),
-                 "the video ended at %lld ms and the audio goes on: holding the last picture",
+                 "the video ended at %lld ms and the audio goes on: the last picture is held "
+                 "(the audio sets the length)",
                  (long long)(v / 1000000));
     else if (a >= 0 && v < 0 && t_ns - a > FF_STREAM_GAP_NS)
         snprintf(reason, sizeof(reason),
-                 "the audio ended at %lld ms and the video goes on: silence",
+                 "the audio ended at %lld ms and the video goes on: silence (the video sets "
+                 "the length)",
                  (long long)(a / 1000000));
     else
         return;
