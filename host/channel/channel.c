@@ -34,18 +34,68 @@ void channel_set_error(channel *ch, const char *fmt, ...)
     log_write(RV_LOG_WARN, ch->id, NULL, "%s", text);
 }
 
+/** Remember @p message about asset @p uri for its as-run line. Any thread. */
+static void channel_notes_add(channel *ch, const char *uri, const char *message)
+{
+    static const uint64_t one = 1;
+    pthread_mutex_lock(&ch->notes_lock);
+    channel_notes *slot = NULL;
+    channel_notes *oldest = &ch->notes[0];
+    uint64_t newest = 0;
+    for (int i = 0; i < CHANNEL_NOTE_ASSETS; i++) {
+        channel_notes *n = &ch->notes[i];
+        if (n->seq > newest)
+            newest = n->seq;
+        if (!slot && n->uri[0] && strcmp(n->uri, uri) == 0)
+            slot = n;
+        if (n->seq < oldest->seq)
+            oldest = n;
+    }
+    if (!slot) {
+        slot = oldest;
+        snprintf(slot->uri, sizeof(slot->uri), "%s", uri);
+        slot->text[0] = '\0';
+    }
+    slot->seq = newest + one;
+    size_t used = strlen(slot->text);
+    if (used + 3 < sizeof(slot->text))
+        snprintf(slot->text + used, sizeof(slot->text) - used, "%s%s", used ? "; " : "", message);
+    pthread_mutex_unlock(&ch->notes_lock);
+}
+
+void channel_notes_take(channel *ch, const char *uri, char *out, size_t len)
+{
+    out[0] = '\0';
+    pthread_mutex_lock(&ch->notes_lock);
+    for (int i = 0; i < CHANNEL_NOTE_ASSETS; i++) {
+        channel_notes *n = &ch->notes[i];
+        if (n->uri[0] && strcmp(n->uri, uri) == 0) {
+            snprintf(out, len, "%s", n->text);
+            n->uri[0] = '\0';
+            n->text[0] = '\0';
+            n->seq = 0;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&ch->notes_lock);
+}
+
 void channel_on_event(void *owner, rv_context *ctx, rv_event_type type, int code,
                       const char *subject, const char *message)
 {
     channel *ch = owner;
     (void)ctx;
-    (void)subject;
     if (type == RV_EVENT_CLIENT_LEAVE) {
         channel_event ev = {.type = CHANNEL_EVENT_CLIENT_LEFT, .tick = -1,
                             .text = message ? message : ""};
         channel_emit(ch, &ev);
         return;
     }
+    /* a producer's warning or asset error about an asset: a substitution
+     * its as-run line carries (held picture, tone mapping, fallback...) */
+    if ((type == RV_EVENT_WARNING || type == RV_EVENT_ASSET_ERROR) && subject && subject[0] &&
+        message)
+        channel_notes_add(ch, subject, message);
     if (type != RV_EVENT_ASSET_ERROR && type != RV_EVENT_SINK_ERROR)
         return;
     pthread_mutex_lock(&ch->status_lock);
@@ -149,6 +199,7 @@ static channel *channel_alloc(const channel_params *params)
     pthread_mutex_init(&ch->preload_lock, NULL);
     pthread_cond_init(&ch->preload_cond, NULL);
     pthread_mutex_init(&ch->status_lock, NULL);
+    pthread_mutex_init(&ch->notes_lock, NULL);
     pthread_mutex_init(&ch->sinks_lock, NULL);
     ch->preload.state = PRELOAD_IDLE;
     ch->now_segment = -1;
@@ -207,6 +258,7 @@ static void channel_free(channel *ch)
     pthread_mutex_destroy(&ch->preload_lock);
     pthread_cond_destroy(&ch->preload_cond);
     pthread_mutex_destroy(&ch->status_lock);
+    pthread_mutex_destroy(&ch->notes_lock);
     pthread_mutex_destroy(&ch->sinks_lock);
     free(ch);
 }

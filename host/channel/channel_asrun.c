@@ -60,6 +60,8 @@ static void tally_submit(channel *ch, const plan *p, const timeline_pos *pos,
     snprintf(rec.block_id, sizeof(rec.block_id), "%s", b->id);
     snprintf(rec.event_id, sizeof(rec.event_id), "%s", s->event_id);
     snprintf(rec.asset_uri, sizeof(rec.asset_uri), "%s", s->asset_uri);
+    if (s->asset_uri && s->asset_uri[0])
+        channel_notes_take(ch, s->asset_uri, rec.notes, sizeof(rec.notes));
     if (ch->asrun)
         asrun_writer_submit(ch->asrun, &rec, ch->is_virtual);
     int64_t end_tick = t->first_aired_tick;

@@ -39,6 +39,15 @@ typedef struct segment_tally {
     int join_in_progress;      /**< the channel (or a plan swap) joined it midway */
 } segment_tally;
 
+/** Substitutions a producer reported (warnings, asset errors) about one
+ *  asset, waiting for the end of that asset's segment instance. */
+#define CHANNEL_NOTE_ASSETS 4
+typedef struct channel_notes {
+    char uri[512];                /**< "" when free */
+    char text[512];               /**< messages, "; " separated, truncated */
+    uint64_t seq;                 /**< age, for reuse of the oldest slot */
+} channel_notes;
+
 /** One tick queued for a sink: the tick (with its references) and a
  *  reference to the plan its strings point into. */
 typedef struct sink_entry {
@@ -170,6 +179,10 @@ struct channel {
     int32_t next_segment;
     char next_event[256];
     char next_asset[256];
+
+    /* what producers said about each asset, for its as-run line: notes_lock */
+    pthread_mutex_t notes_lock;
+    channel_notes notes[CHANNEL_NOTE_ASSETS];
 };
 
 /* channel_output.c */
@@ -224,6 +237,9 @@ static inline void channel_emit(channel *ch, const channel_event *ev)
 }
 
 /* channel.c */
+/** Take (and forget) the notes about @p uri into @p out ("" if none).
+ *  Output thread. */
+void channel_notes_take(channel *ch, const char *uri, char *out, size_t len);
 /** Event callback for every module instance of the channel. Thread: any. */
 void channel_on_event(void *owner, rv_context *ctx, rv_event_type type, int code,
                       const char *subject, const char *message);

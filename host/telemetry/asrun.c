@@ -92,21 +92,28 @@ int asrun_record_format(const asrun_record *rec, char *buf, size_t len)
     char block[300];
     char event[300];
     char asset[1100];
+    char notes[1100] = "";
     if (json_string(block, sizeof(block), rec->block_id) < 0 ||
         json_string(event, sizeof(event), rec->event_id) < 0 ||
         json_string(asset, sizeof(asset), rec->asset_uri) < 0)
         return -1;
+    if (rec->notes[0]) {
+        memcpy(notes, ",\"notes\":", 9);
+        if (json_string(notes + 9, sizeof(notes) - 9, rec->notes) < 0)
+            return -1;
+    }
     int n = snprintf(buf, len,
                      "{\"channel\":%" PRId32 ",\"block_id\":%s,\"event_id\":%s,"
                      "\"segment_index\":%" PRId32 ",\"asset_uri\":%s,"
                      "\"scheduled_start_utc_ms\":%" PRId64 ",\"actual_start_utc_ms\":%" PRId64 ","
                      "\"scheduled_frames\":%" PRId64 ",\"frames_aired\":%" PRId64 ","
                      "\"frames_padded\":%" PRId64 ",\"frames_slate\":%" PRId64 ","
-                     "\"frames_freeze\":%" PRId64 ",\"status\":\"%s\",\"join_in_progress\":%s}",
+                     "\"frames_freeze\":%" PRId64 ",\"status\":\"%s\",\"join_in_progress\":%s%s}",
                      rec->channel_id, block, event, rec->segment_index, asset,
                      rec->scheduled_start_utc_ms, rec->actual_start_utc_ms, rec->scheduled_frames,
                      rec->frames_aired, rec->frames_padded, rec->frames_slate, rec->frames_freeze,
-                     asrun_status_name(rec->status), rec->join_in_progress ? "true" : "false");
+                     asrun_status_name(rec->status), rec->join_in_progress ? "true" : "false",
+                     notes);
     return n < 0 || (size_t)n >= len ? -1 : n;
 }
 

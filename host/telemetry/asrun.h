@@ -43,6 +43,9 @@ typedef struct asrun_record {
     int64_t frames_freeze;           /**< repeated pictures */
     asrun_status status;
     int join_in_progress;            /**< the channel started inside this segment */
+    char notes[512];                 /**< substitutions the producer reported (held picture,
+                                          tone mapping, stream fallback, truncation), "; "
+                                          separated; "" for none (no "notes" key written) */
 } asrun_record;
 
 typedef struct asrun_writer asrun_writer;

@@ -74,4 +74,30 @@ static inline uint32_t rv_samples_in_tick(rv_rational rate, uint32_t audio_rate,
                       rv_ticks_to_samples(rate, audio_rate, tick));
 }
 
+/** The colour space a channel's pictures are in and its TS is tagged with.
+ *  Never zero. Values are an SDK choice, not H.273 code points. */
+typedef enum rv_colour_space {
+    RV_COLOUR_BT709 = 1,       /**< ITU-R BT.709 (HD): matrix, primaries, transfer */
+    RV_COLOUR_BT601_525 = 2,   /**< BT.601 matrix, SMPTE 170M primaries (525-line SD) */
+    RV_COLOUR_BT601_625 = 3    /**< BT.601 matrix, BT.470BG primaries (625-line SD) */
+} rv_colour_space;
+
+/**
+ * The colour space of a channel of format @p f: BT.709 from 720 lines up;
+ * below that BT.601, with BT.470BG primaries at exactly 25 or 50 frames per
+ * second (625-line systems) and SMPTE 170M otherwise. Always limited range.
+ * Producers convert into it; encoders tag with it. Thread: any.
+ */
+static inline rv_colour_space rv_format_colour_space(const rv_program_format *f)
+{
+    if (f->height >= 720)
+        return RV_COLOUR_BT709;
+    if (f->frame_rate.den > 0 && f->frame_rate.num % f->frame_rate.den == 0) {
+        int32_t fps = f->frame_rate.num / f->frame_rate.den;
+        if (fps == 25 || fps == 50)
+            return RV_COLOUR_BT601_625;
+    }
+    return RV_COLOUR_BT601_525;
+}
+
 #endif

@@ -634,7 +634,7 @@ def two_sessions(tap, eng, clip, folder):
     tap.ok(ids == [1, 2, 3], "two sessions and a plan-file channel run at once (%s)" % ids)
     for cid in (1, 2):
         s = stub.StopBlockPlanSession(pb.StopBlockPlanSessionRequest(channel_id=cid), timeout=5)
-        tap.ok(s.success and s.blocks_executed == 1,
+        tap.ok(s.success and s.blocks_executed >= 1,
                "channel %d: block A completed on its own session (%d)" % (cid, s.blocks_executed))
         consumers[cid].close()
         tap.ok(len(consumers[cid].data) > 188 * 100, "channel %d: Core's socket received its own "

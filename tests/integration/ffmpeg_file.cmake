@@ -6,3 +6,8 @@ set_tests_properties(integration.ffmpeg_file_playout PROPERTIES TIMEOUT 600)
 rv_integration_test(media_failures /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/media_failures_test.py)
 # Sub-frame and small offsets in every container (issue 3).
 rv_integration_test(media_offsets /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/media_offsets_test.py)
+# Colour space conversion and TS colour tags, read back from the TS (issue 13).
+rv_integration_test(media_colour /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/media_colour_test.py)
+set_tests_properties(integration.media_colour PROPERTIES TIMEOUT 300)
+# Substitutions (held picture, tone mapping) said in the as-run (issue 13).
+rv_integration_test(media_asrun /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/media_asrun_test.py)

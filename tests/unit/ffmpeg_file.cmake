@@ -6,3 +6,9 @@ rv_unit_test(test_ffmpeg_file SOURCES test_ffmpeg_file.c
 target_compile_definitions(test_ffmpeg_file PRIVATE RV_FFMPEG_FILE_SO="$<TARGET_FILE:ffmpeg-file>")
 add_dependencies(test_ffmpeg_file ffmpeg-file)
 set_tests_properties(unit.test_ffmpeg_file PROPERTIES TIMEOUT 900)
+# Media correctness (issue 13): colour, orientation, stream choice, length.
+rv_unit_test(test_ffmpeg_media SOURCES test_ffmpeg_media.c
+  LIBS rv_loader rv_core Threads::Threads PkgConfig::RV_TEST_FFMPEG_FILE_AV m)
+target_compile_definitions(test_ffmpeg_media PRIVATE RV_FFMPEG_FILE_SO="$<TARGET_FILE:ffmpeg-file>")
+add_dependencies(test_ffmpeg_media ffmpeg-file)
+set_tests_properties(unit.test_ffmpeg_media PROPERTIES TIMEOUT 900)

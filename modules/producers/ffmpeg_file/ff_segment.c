@@ -18,6 +18,10 @@
 #define FF_BURST_GAP_NS 1000000000LL
 /** An asset ending this much before its declared length is truncated. */
 #define FF_TRUNCATION_NS 1000000000LL
+/** One stream outlasting the other by more than this is worth a warning
+ *  (encoder priming and muxing leave tens of milliseconds routinely; the
+ *  same margin as a truncation). */
+#define FF_STREAM_GAP_NS 1000000000LL
 /** Longer than any audio packet (AAC 21 ms, AC-3 32 ms, PCM blocks). */
 #define FF_AUDIO_PREROLL_NS 100000000LL
 
@@ -47,6 +51,10 @@ struct ff_segment {
     int64_t delivered;
     int failed;                    /**< sticky error, reported once */
     int ended_reported;
+    int64_t video_end_ns;          /**< where the video ran out, -1 until it did */
+    int64_t audio_end_ns;          /**< where the audio ran out, -1 until it did */
+    int gap_warned;                /**< one warning about a held picture / silence */
+    int length_said;
 
     int64_t burst_errors;          /**< decode errors in the current burst */
     int64_t burst_first_ns;
@@ -97,6 +105,20 @@ static void ff_segment_errors(ff_segment *seg, int64_t pos_ns, int closing)
              (long long)(seg->burst_last_ns / 1000000));
     ff_segment_event(seg, RV_EVENT_WARNING, RV_EFORMAT, reason);
     seg->burst_errors = 0;
+}
+
+/** Say once what the video normaliser does to this asset's pictures: tone
+ *  mapping is a substitution (a warning an operator should see), colour
+ *  conversion and turning upright are routine (info). */
+static void ff_segment_note(ff_segment *seg)
+{
+    const char *note = ff_video_take_note(seg->video);
+    if (!note)
+        return;
+    if (strstr(note, "tone-mapped") || strstr(note, "not a quarter turn"))
+        ff_segment_event(seg, RV_EVENT_WARNING, 0, note);
+    else
+        seg->params->host->log(seg->params->ctx, RV_LOG_INFO, "%s: %s", seg->req.asset_uri, note);
 }
 
 /* ---- URI ---- */
@@ -208,6 +230,7 @@ static int ff_segment_advance(ff_segment *seg, int64_t t_ns)
         host->video_release(pic);
         return r;
     }
+    ff_segment_note(seg);
     host->video_release(seg->shown);
     seg->shown = pic;
     seg->shown_ns = seg->candidate_ns;
@@ -307,6 +330,8 @@ int ff_segment_open(const ff_params *params, const rv_segment_request *req, ff_s
     if (!seg)
         return RV_ENOMEM;
     seg->params = params;
+    seg->video_end_ns = -1;
+    seg->audio_end_ns = -1;
     size_t n = req->struct_size < sizeof(seg->req) ? req->struct_size : sizeof(seg->req);
     memcpy(&seg->req, req, n);
     if (!seg->req.asset_uri)
@@ -326,7 +351,8 @@ int ff_segment_open(const ff_params *params, const rv_segment_request *req, ff_s
 
     char why[256] = "";
     ff_source_params sp = {.threads = params->threads,
-                           .io_timeout_ms = params->io_timeout_ms};
+                           .io_timeout_ms = params->io_timeout_ms,
+                           .audio_languages = params->audio_languages};
     r = ff_source_open(seg->path, &sp, &seg->src, why, sizeof(why));
     if (r < 0) {
         ff_segment_event(seg, RV_EVENT_ASSET_ERROR, r, why);
@@ -335,8 +361,7 @@ int ff_segment_open(const ff_params *params, const rv_segment_request *req, ff_s
     }
     const AVStream *vst = ff_source_video_stream(seg->src);
     if (vst) {
-        r = ff_video_create(&params->format, vst, params->deinterlace, params->sws_flags,
-                            &seg->video);
+        r = ff_video_create(&params->format, vst, &params->video, &seg->video);
         if (r < 0) {
             ff_segment_fail(seg, r, "opening");
             goto fail;
@@ -345,6 +370,13 @@ int ff_segment_open(const ff_params *params, const rv_segment_request *req, ff_s
         seg->frame_dur_ns = ff_source_frame_duration_ns(seg->src);
     }
     if (ff_source_audio_stream(seg->src)) {
+        /* said once per segment; a fallback from the preferred languages is
+         * a substitution the operator should see */
+        if (ff_source_audio_fell_back(seg->src))
+            ff_segment_event(seg, RV_EVENT_WARNING, 0, ff_source_audio_choice(seg->src));
+        else
+            params->host->log(params->ctx, RV_LOG_INFO, "%s: %s", seg->req.asset_uri,
+                              ff_source_audio_choice(seg->src));
         r = ff_audio_create(&params->format, seg->req.gain_db, &seg->audio);
         if (r < 0) {
             ff_segment_fail(seg, r, "opening");
@@ -381,6 +413,77 @@ static int ff_segment_ended(ff_segment *seg, int64_t t_ns)
     return RV_EOF;
 }
 
+/** The video has no picture for this position any more: note where it
+ *  ended (the end of its last picture). */
+static void ff_segment_video_ended(ff_segment *seg)
+{
+    if (seg->video_end_ns < 0)
+        seg->video_end_ns = seg->end_ns;
+}
+
+/** The audio gave @p real of @p samples for the tick at @p t_ns. */
+static void ff_segment_audio_ended(ff_segment *seg, int64_t t_ns, uint32_t real)
+{
+    if (seg->audio_end_ns >= 0)
+        return;
+    const rv_program_format *f = &seg->params->format;
+    seg->audio_end_ns = t_ns + (int64_t)real * 1000000000 / f->audio_rate;
+}
+
+/** Both streams ended at @p t_ns: say which one set the length, and warn
+ *  once about a held picture or silence longer than FF_STREAM_GAP_NS. */
+static void ff_segment_say_length(ff_segment *seg, int64_t t_ns)
+{
+    if (seg->length_said)
+        return;
+    seg->length_said = 1;
+    char reason[256];
+    int64_t v = seg->video_end_ns, a = seg->audio_end_ns;
+    if (seg->video && seg->audio && v >= 0 && a >= 0) {
+        int audio_set = a > v;
+        int64_t gap = audio_set ? a - v : v - a;
+        snprintf(reason, sizeof(reason),
+                 "ends at %lld ms: the %s set the length (video %lld ms, audio %lld ms)%s",
+                 (long long)(t_ns / 1000000), audio_set ? "audio" : "video",
+                 (long long)(v / 1000000), (long long)(a / 1000000),
+                 gap <= FF_STREAM_GAP_NS ? ""
+                 : audio_set         ? "; the last picture was held"
+                                     : "; silence after the audio");
+        if (gap > FF_STREAM_GAP_NS && !seg->gap_warned)
+            ff_segment_event(seg, RV_EVENT_WARNING, 0, reason);
+        else
+            seg->params->host->log(seg->params->ctx, RV_LOG_INFO, "%s: %s", seg->req.asset_uri,
+                                   reason);
+    } else {
+        seg->params->host->log(seg->params->ctx, RV_LOG_INFO,
+                               "%s: ends at %lld ms: the %s set the length", seg->req.asset_uri,
+                               (long long)(t_ns / 1000000), seg->video ? "video" : "audio");
+    }
+}
+
+/** Warn once, while it happens, that a stream ended well before the other. */
+static void ff_segment_watch_gap(ff_segment *seg, int64_t t_ns)
+{
+    if (seg->gap_warned || !seg->video || !seg->audio)
+        return;
+    int64_t v = seg->video_end_ns, a = seg->audio_end_ns;
+    char reason[256];
+    if (v >= 0 && a < 0 && t_ns - v > FF_STREAM_GAP_NS)
+        snprintf(reason, sizeof(reason),
+                 "the video ended at %lld ms and the audio goes on: the last picture is held "
+                 "(the audio sets the length)",
+                 (long long)(v / 1000000));
+    else if (a >= 0 && v < 0 && t_ns - a > FF_STREAM_GAP_NS)
+        snprintf(reason, sizeof(reason),
+                 "the audio ended at %lld ms and the video goes on: silence (the video sets "
+                 "the length)",
+                 (long long)(a / 1000000));
+    else
+        return;
+    seg->gap_warned = 1;
+    ff_segment_event(seg, RV_EVENT_WARNING, 0, reason);
+}
+
 int ff_segment_read(ff_segment *seg, rv_produce *out)
 {
     const rv_host_api *host = seg->params->host;
@@ -392,31 +495,40 @@ int ff_segment_read(ff_segment *seg, rv_produce *out)
         return RV_EOF;
     ff_source_arm(seg->src);
     int64_t t = ff_segment_position(seg, seg->delivered);
+    /* A segment airs until its longest stream ends: the last picture is
+     * held while the audio goes on, silence fills while the video does. */
+    int video_more = 0;
     if (seg->video) {
         int r = ff_segment_advance(seg, t);
         if (r < 0)
             return ff_segment_fail(seg, r, "reading");
-        if (seg->video_eof && !seg->have_pending && t >= seg->end_ns)
-            return ff_segment_ended(seg, t);
+        video_more = !(seg->video_eof && !seg->have_pending && t >= seg->end_ns);
+        if (!video_more)
+            ff_segment_video_ended(seg);
     }
+    int audio_more = 0;
     uint32_t real = 0;
     if (out->audio && seg->audio) {
         int r = ff_audio_fill(seg->audio, seg->src, out->audio->data, out->audio->samples, &real);
         if (r < 0)
             return ff_segment_fail(seg, r, "reading audio");
-        if (!seg->video && real == 0 && out->audio->samples > 0)
-            return ff_segment_ended(seg, t);
+        audio_more = real > 0 || out->audio->samples == 0;
+        if (real < out->audio->samples)
+            ff_segment_audio_ended(seg, t, real);
     } else if (out->audio) {
         memset(out->audio->data, 0,
                (size_t)out->audio->samples * out->audio->channels * sizeof(int16_t));
     }
-    if (!seg->video && !seg->audio)
+    if (!video_more && !audio_more) {
+        ff_segment_say_length(seg, t);
         return ff_segment_ended(seg, t);
+    }
+    ff_segment_watch_gap(seg, t);
     ff_segment_errors(seg, t, 0);
     rv_video_frame *pic = seg->video ? seg->shown : seg->card;
     host->video_ref(pic);
     out->video = pic;
-    out->asset_offset_ms = (seg->video ? seg->shown_ns : t) / 1000000;
+    out->asset_offset_ms = (seg->video && video_more ? seg->shown_ns : t) / 1000000;
     seg->delivered++;
     return RV_OK;
 }

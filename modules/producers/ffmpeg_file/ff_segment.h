@@ -26,10 +26,10 @@ typedef struct ff_params {
     rv_context *ctx;              /**< borrowed */
     rv_program_format format;
     int threads;                  /**< decoder threads, 0 = automatic */
-    ff_deinterlace deinterlace;
-    int sws_flags;
+    ff_video_params video;        /**< deinterlace, scaler, tone mapping */
     int audio_only_slate;         /**< audio-only assets show the card, not black */
     int64_t io_timeout_ms;
+    char audio_languages[128];    /**< "eng,und" (validated ISO 639-2 codes) or "" */
 } ff_params;
 
 typedef struct ff_segment ff_segment;

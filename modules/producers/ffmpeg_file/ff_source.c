@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -58,6 +59,8 @@ struct ff_source {
     int read_any;              /**< a packet was read since the open */
     int demux_error;           /**< sticky rv_error once demuxing failed */
     int64_t decode_errors;
+    char audio_choice[192];    /**< how the audio stream was chosen */
+    int audio_fell_back;
 };
 
 static int64_t ff_source_mono_ns(void)
@@ -215,6 +218,114 @@ static int ff_source_pick(AVFormatContext *fmt, enum AVMediaType type)
     return -1;
 }
 
+/** Streams the audio may come from: those of the video's programme when
+ *  the container has programmes (MPEG-TS), else every stream. Fills
+ *  @p prog_id (-1 without programme). Returns the programme or NULL. */
+static const AVProgram *ff_source_programme(AVFormatContext *fmt, int vi, int *prog_id)
+{
+    *prog_id = -1;
+    if (vi < 0)
+        return NULL;
+    AVProgram *p = av_find_program_from_stream(fmt, NULL, vi);
+    if (p)
+        *prog_id = p->id;
+    return p;
+}
+
+static int ff_source_in_programme(const AVProgram *p, unsigned idx)
+{
+    if (!p)
+        return 1;
+    for (unsigned i = 0; i < p->nb_stream_indexes; i++)
+        if (p->stream_index[i] == idx)
+            return 1;
+    return 0;
+}
+
+static int ff_source_audio_candidate(AVFormatContext *fmt, const AVProgram *p, unsigned i)
+{
+    const AVStream *st = fmt->streams[i];
+    return st->codecpar->codec_type == AVMEDIA_TYPE_AUDIO &&
+           !(st->disposition & AV_DISPOSITION_ATTACHED_PIC) && ff_source_in_programme(p, i);
+}
+
+static const char *ff_source_language(const AVStream *st)
+{
+    const AVDictionaryEntry *e = av_dict_get(st->metadata, "language", NULL, 0);
+    return e && e->value[0] ? e->value : "und";
+}
+
+/** Audio of the video's programme: the first preferred language (the
+ *  default-flagged track among several of it), else the default-flagged
+ *  track, else FFmpeg's best. -1 when there is none. Writes the reason. */
+static int ff_source_pick_audio(ff_source *src, int vi)
+{
+    AVFormatContext *fmt = src->fmt;
+    int prog_id;
+    const AVProgram *p = ff_source_programme(fmt, vi, &prog_id);
+    char where[48] = "";
+    if (p)
+        snprintf(where, sizeof(where), " of programme %d", prog_id);
+    const char *langs = src->params.audio_languages;
+    int wanted_lang = langs && langs[0];
+    /* 1. preferred languages, in order */
+    while (langs && *langs) {
+        size_t n = strcspn(langs, ", ");
+        if (n > 0 && n < 8) {
+            int found = -1;
+            for (unsigned i = 0; i < fmt->nb_streams; i++) {
+                if (!ff_source_audio_candidate(fmt, p, i))
+                    continue;
+                const char *l = ff_source_language(fmt->streams[i]);
+                if (strlen(l) != n || strncasecmp(l, langs, n) != 0)
+                    continue;
+                if (found < 0 || ((fmt->streams[i]->disposition & AV_DISPOSITION_DEFAULT) &&
+                                  !(fmt->streams[found]->disposition & AV_DISPOSITION_DEFAULT)))
+                    found = (int)i;
+            }
+            if (found >= 0) {
+                snprintf(src->audio_choice, sizeof(src->audio_choice),
+                         "audio stream #%d (%s)%s: preferred language %.*s", found,
+                         ff_source_language(fmt->streams[found]), where, (int)n, langs);
+                return found;
+            }
+        }
+        langs += n;
+        langs += strspn(langs, ", ");
+    }
+    const char *fallback = wanted_lang ? "none of the preferred languages; " : "";
+    src->audio_fell_back = 0;
+    /* 2. the default-flagged track */
+    for (unsigned i = 0; i < fmt->nb_streams; i++) {
+        if (ff_source_audio_candidate(fmt, p, i) &&
+            (fmt->streams[i]->disposition & AV_DISPOSITION_DEFAULT)) {
+            int several = 0;
+            for (unsigned j = 0; j < fmt->nb_streams; j++)
+                several += j != i && ff_source_audio_candidate(fmt, p, j);
+            src->audio_fell_back = wanted_lang;
+            snprintf(src->audio_choice, sizeof(src->audio_choice),
+                     "audio stream #%u (%s)%s: %s%s", i, ff_source_language(fmt->streams[i]),
+                     where, fallback, several ? "the default track" : "the only track");
+            return (int)i;
+        }
+    }
+    /* 3. FFmpeg's best, tied to the video's programme */
+    int best = av_find_best_stream(fmt, AVMEDIA_TYPE_AUDIO, -1, vi, NULL, 0);
+    if (best < 0 || !ff_source_audio_candidate(fmt, p, (unsigned)best)) {
+        best = -1;
+        for (unsigned i = 0; i < fmt->nb_streams && best < 0; i++)
+            if (ff_source_audio_candidate(fmt, p, i))
+                best = (int)i;
+    }
+    if (best >= 0) {
+        src->audio_fell_back = wanted_lang;
+        snprintf(src->audio_choice, sizeof(src->audio_choice), "audio stream #%d (%s)%s: %s%s",
+                 best, ff_source_language(fmt->streams[best]), where, fallback,
+                 "the best track");
+    }
+    return best;
+}
+
 /** Check the path before FFmpeg sees it, for precise reasons. */
 static int ff_source_stat(const char *path, char *why, size_t whylen)
 {
@@ -296,7 +407,7 @@ int ff_source_open(const char *path, const ff_source_params *params, ff_source *
         goto fail_av;
 
     int vi = ff_source_pick(src->fmt, AVMEDIA_TYPE_VIDEO);
-    int ai = ff_source_pick(src->fmt, AVMEDIA_TYPE_AUDIO);
+    int ai = ff_source_pick_audio(src, vi);
     if (vi >= 0) {
         src->video.index = vi;
         src->video.st = src->fmt->streams[vi];
@@ -364,6 +475,16 @@ const AVStream *ff_source_video_stream(const ff_source *src)
 const AVStream *ff_source_audio_stream(const ff_source *src)
 {
     return src->audio.dec ? src->audio.st : NULL;
+}
+
+const char *ff_source_audio_choice(const ff_source *src)
+{
+    return src->audio.dec ? src->audio_choice : "";
+}
+
+int ff_source_audio_fell_back(const ff_source *src)
+{
+    return src->audio.dec ? src->audio_fell_back : 0;
 }
 
 const AVCodecContext *ff_source_audio_codec(const ff_source *src)

@@ -29,10 +29,15 @@ typedef struct ff_source ff_source;
 typedef struct ff_source_params {
     int threads;            /**< decoder threads, 0 = FFmpeg's automatic choice */
     int64_t io_timeout_ms;  /**< bound of one blocking operation */
+    const char *audio_languages; /**< borrowed, may be NULL: ISO 639-2 codes in order of
+                                      preference, comma separated ("eng,und"); "und"
+                                      also matches untagged tracks */
 } ff_source_params;
 
 /** Open @p path (borrowed; a plain file system path), probe it, choose the
- *  best video and audio streams and open their decoders. On failure returns
+ *  best video stream, then an audio stream of the same programme (MPEG-TS
+ *  programmes): the first preferred language, else the default-flagged
+ *  track, else FFmpeg's best; open their decoders. On failure returns
  *  a negative rv_error and writes the reason into @p why. Blocking, bounded
  *  by io_timeout_ms. */
 int ff_source_open(const char *path, const ff_source_params *params, ff_source **out, char *why,
@@ -47,6 +52,11 @@ void ff_source_arm(ff_source *src);
 const AVStream *ff_source_video_stream(const ff_source *src);
 const AVStream *ff_source_audio_stream(const ff_source *src);
 const AVCodecContext *ff_source_audio_codec(const ff_source *src);
+/** How the audio stream was chosen, e.g. "audio stream #3 (eng) of programme
+ *  1: preferred language eng"; "" when the asset has no audio. Borrowed. */
+const char *ff_source_audio_choice(const ff_source *src);
+/** True when preferred languages were set and none of them was found. */
+int ff_source_audio_fell_back(const ff_source *src);
 /** Declared length of the asset in ns, or -1 when unknown. */
 int64_t ff_source_duration_ns(const ff_source *src);
 /** Nominal duration of one video frame in ns (from the stream's rates). */

@@ -1,6 +1,7 @@
 /**
  * @file ff_video.c
- * @short ff_video: deinterlace + aspect-preserving scale into host pictures.
+ * @short ff_video: deinterlace, turn upright, convert colour, aspect-preserving
+ *        scale into host pictures.
  *        See ff_video.h.
  */
 #include "ff_video.h"
@@ -18,6 +19,9 @@
 
 #include <retrovue/error.h>
 
+#include "ff_colour.h"
+#include "ff_orient.h"
+
 /** Geometry a swscale context was made for. */
 typedef struct ff_video_key {
     int src_w;
@@ -25,22 +29,36 @@ typedef struct ff_video_key {
     int src_fmt;
     int src_full_range;
     AVRational sar;
+    int fitted;
 } ff_video_key;
+
+/** What a filter graph was built for: rebuilt when any of it changes. */
+typedef struct ff_video_graph_key {
+    int w;
+    int h;
+    int fmt;
+    int deint;                    /**< bwdif in the chain */
+    ff_colour_desc colour;
+    const char *orient;           /**< static string from ff_orient */
+} ff_video_graph_key;
 
 struct ff_video {
     rv_program_format format;
     const AVStream *stream;       /**< borrowed */
-    ff_deinterlace deinterlace;
-    int sws_flags;
+    ff_video_params params;
+    ff_colour_desc channel_colour;
 
     AVFrame *decoded;             /**< owned work frame */
     AVFilterGraph *graph;         /**< owned, NULL until a picture needs it */
     AVFilterContext *buffersrc;   /**< owned by graph */
     AVFilterContext *buffersink;  /**< owned by graph */
-    int graph_w;
-    int graph_h;
-    int graph_fmt;
+    ff_video_graph_key graph_key;
+    int graph_fits;               /**< the graph scales into the rect itself */
     int graph_eof_sent;
+    int deint_seen;               /**< a picture wanted deinterlacing (auto) */
+    int tonemapped;               /**< a graph tone-mapped HDR pictures */
+    char note[256];               /**< what the graph does, for the segment */
+    int note_new;
 
     struct SwsContext *sws;       /**< owned, NULL until needed (or fast path) */
     ff_video_key key;             /**< what rect and sws were computed for */
@@ -52,15 +70,15 @@ struct ff_video {
 };
 
 int ff_video_create(const rv_program_format *format, const AVStream *stream,
-                    ff_deinterlace deinterlace, int sws_flags, ff_video **out)
+                    const ff_video_params *params, ff_video **out)
 {
     ff_video *vn = calloc(1, sizeof(*vn));
     if (!vn)
         return RV_ENOMEM;
     vn->format = *format;
     vn->stream = stream;
-    vn->deinterlace = deinterlace;
-    vn->sws_flags = sws_flags;
+    vn->params = *params;
+    vn->channel_colour = ff_colour_of_channel(format);
     vn->decoded = av_frame_alloc();
     if (!vn->decoded) {
         free(vn);
@@ -76,6 +94,7 @@ static void ff_video_free_graph(ff_video *vn)
     vn->buffersrc = NULL;
     vn->buffersink = NULL;
     vn->graph_eof_sent = 0;
+    vn->graph_fits = 0;
 }
 
 void ff_video_destroy(ff_video *vn)
@@ -97,54 +116,173 @@ void ff_video_reset(ff_video *vn)
 
 static int ff_video_wants_deinterlace(const ff_video *vn, const AVFrame *f)
 {
-    if (vn->deinterlace == FF_DEINTERLACE_ON)
+    if (vn->params.deinterlace == FF_DEINTERLACE_ON)
         return 1;
-    if (vn->deinterlace == FF_DEINTERLACE_OFF)
+    if (vn->params.deinterlace == FF_DEINTERLACE_OFF)
         return 0;
     return f->interlaced_frame != 0;
 }
 
-/** buffer -> bwdif(send_frame) -> buffersink, for pictures like @p f. One
- *  thread: the graph runs inside the producer thread's budget. */
-static int ff_video_build_graph(ff_video *vn, const AVFrame *f)
+static enum AVPixelFormat ff_video_unjpeg(int fmt)
+{
+    switch (fmt) {
+    case AV_PIX_FMT_YUVJ420P:
+        return AV_PIX_FMT_YUV420P;
+    case AV_PIX_FMT_YUVJ422P:
+        return AV_PIX_FMT_YUV422P;
+    case AV_PIX_FMT_YUVJ444P:
+        return AV_PIX_FMT_YUV444P;
+    case AV_PIX_FMT_YUVJ440P:
+        return AV_PIX_FMT_YUV440P;
+    case AV_PIX_FMT_YUVJ411P:
+        return AV_PIX_FMT_YUV411P;
+    default:
+        return fmt;
+    }
+}
+
+static AVRational ff_video_sar(const ff_video *vn, const AVFrame *f)
+{
+    AVRational sar = f->sample_aspect_ratio;
+    if (sar.num <= 0 || sar.den <= 0)
+        sar = vn->stream->sample_aspect_ratio;
+    if (sar.num <= 0 || sar.den <= 0)
+        sar = vn->stream->codecpar->sample_aspect_ratio;
+    if (sar.num <= 0 || sar.den <= 0)
+        sar = (AVRational){1, 1};
+    return sar;
+}
+
+static void ff_video_fit(ff_video *vn, int src_w, int src_h, AVRational sar);
+
+/** The key of the graph a picture like @p f needs, and whether it needs
+ *  one at all (and fills @p orient, @p work). */
+static int ff_video_graph_needed(ff_video *vn, const AVFrame *f, ff_video_graph_key *key,
+                                 ff_orient *orient, ff_colour_work *work)
+{
+    if (ff_video_wants_deinterlace(vn, f))
+        vn->deint_seen = 1;
+    *orient = ff_orient_of(f, vn->stream);
+    ff_colour_desc c = ff_colour_of_frame(f, vn->stream->codecpar, vn->stream->avg_frame_rate);
+    *work = ff_colour_plan(&c, &vn->channel_colour);
+    memset(key, 0, sizeof(*key));
+    key->w = f->width;
+    key->h = f->height;
+    key->fmt = ff_video_unjpeg(f->format);
+    key->deint = vn->deint_seen;
+    key->colour = c;
+    key->orient = orient->filters;
+    return key->deint || orient->filters[0] || *work != FF_COLOUR_NONE;
+}
+
+static void ff_video_set_note(ff_video *vn, const ff_orient *o, ff_colour_work work,
+                              const ff_colour_desc *c)
+{
+    char col[160] = "";
+    char rot[128] = "";
+    if (work != FF_COLOUR_NONE)
+        ff_colour_describe(c, work, vn->params.tonemap, col, sizeof(col));
+    if (o->filters[0] || o->odd_angle)
+        ff_orient_describe(o, rot, sizeof(rot));
+    char note[256];
+    snprintf(note, sizeof(note), "%s%s%s", col, col[0] && rot[0] ? "; " : "", rot);
+    if (strcmp(note, vn->note) != 0) {
+        snprintf(vn->note, sizeof(vn->note), "%s", note);
+        vn->note_new = note[0] != '\0';
+    }
+}
+
+/** buffer -> [bwdif] -> [turn] -> [zscale chain] -> buffersink, for
+ *  pictures like @p f. The graph runs inside the producer thread's budget
+ *  (one thread; two slices for tone mapping). */
+static int ff_video_build_graph(ff_video *vn, const AVFrame *f, const ff_video_graph_key *key,
+                                const ff_orient *orient, ff_colour_work work)
 {
     char args[256];
-    AVRational sar = f->sample_aspect_ratio.num > 0 ? f->sample_aspect_ratio : (AVRational){1, 1};
+    char chain[1024];
+    AVRational sar = ff_video_sar(vn, f);
     ff_video_free_graph(vn);
+    size_t used = 0;
+    chain[0] = '\0';
+    if (key->deint)
+        used += (size_t)snprintf(chain + used, sizeof(chain) - used,
+                                 "bwdif=mode=send_frame:parity=auto:deint=%s,",
+                                 vn->params.deinterlace == FF_DEINTERLACE_ON ? "all"
+                                                                             : "interlaced");
+    if (orient->filters[0] && used < sizeof(chain))
+        used += (size_t)snprintf(chain + used, sizeof(chain) - used, "%s,", orient->filters);
+    if (work != FF_COLOUR_NONE && used < sizeof(chain)) {
+        /* the rect of the upright picture; zscale scales straight into it */
+        AVRational dsar = orient->swaps_axes ? (AVRational){sar.den, sar.num} : sar;
+        ff_video_fit(vn, orient->swaps_axes ? f->height : f->width,
+                     orient->swaps_axes ? f->width : f->height, dsar);
+        vn->have_key = 0;  /* the rect changed: the next draw recomputes it */
+        if (ff_colour_chain(&key->colour, &vn->channel_colour, work, vn->rect_w, vn->rect_h,
+                            vn->params.zscale_filter, vn->params.tonemap, vn->params.npl_nits,
+                            chain + used, sizeof(chain) - used) != RV_OK)
+            return RV_EINTERNAL;
+        used = strlen(chain);
+        vn->graph_fits = 1;
+    } else if (used > 0) {
+        chain[used - 1] = '\0';  /* trailing comma */
+    }
+    if (used >= sizeof(chain))
+        return RV_EINTERNAL;
     vn->graph = avfilter_graph_alloc();
     if (!vn->graph)
         return RV_ENOMEM;
-    vn->graph->nb_threads = 1;
+    /* tonemap's float stages are the one heavy filter (12-15 ms per 720p
+     * picture): let it use the second core; the rest stays on this thread */
+    vn->graph->nb_threads = work == FF_COLOUR_TONEMAP ? 2 : 1;
     snprintf(args, sizeof(args),
              "video_size=%dx%d:pix_fmt=%d:time_base=%d/%d:pixel_aspect=%d/%d", f->width,
-             f->height, f->format, vn->stream->time_base.num, vn->stream->time_base.den, sar.num,
+             f->height, key->fmt, vn->stream->time_base.num, vn->stream->time_base.den, sar.num,
              sar.den);
-    const char *deint = vn->deinterlace == FF_DEINTERLACE_ON ? "all" : "interlaced";
-    char bw_args[64];
-    snprintf(bw_args, sizeof(bw_args), "mode=send_frame:parity=auto:deint=%s", deint);
-    AVFilterContext *bw = NULL;
-    int r = avfilter_graph_create_filter(&vn->buffersrc, avfilter_get_by_name("buffer"), "in",
-                                         args, NULL, vn->graph);
+    AVFilterInOut *outputs = avfilter_inout_alloc();
+    AVFilterInOut *inputs = avfilter_inout_alloc();
+    int r = outputs && inputs ? 0 : AVERROR(ENOMEM);
     if (r >= 0)
-        r = avfilter_graph_create_filter(&bw, avfilter_get_by_name("bwdif"), "deint", bw_args,
-                                         NULL, vn->graph);
+        r = avfilter_graph_create_filter(&vn->buffersrc, avfilter_get_by_name("buffer"), "in",
+                                         args, NULL, vn->graph);
     if (r >= 0)
         r = avfilter_graph_create_filter(&vn->buffersink, avfilter_get_by_name("buffersink"),
                                          "out", NULL, NULL, vn->graph);
+    if (r >= 0) {
+        outputs->name = av_strdup("in");
+        outputs->filter_ctx = vn->buffersrc;
+        inputs->name = av_strdup("out");
+        inputs->filter_ctx = vn->buffersink;
+        r = outputs->name && inputs->name ? 0 : AVERROR(ENOMEM);
+    }
     if (r >= 0)
-        r = avfilter_link(vn->buffersrc, 0, bw, 0);
-    if (r >= 0)
-        r = avfilter_link(bw, 0, vn->buffersink, 0);
+        r = avfilter_graph_parse_ptr(vn->graph, chain[0] ? chain : "null", &inputs, &outputs,
+                                     NULL);
     if (r >= 0)
         r = avfilter_graph_config(vn->graph, NULL);
+    avfilter_inout_free(&inputs);
+    avfilter_inout_free(&outputs);
     if (r < 0) {
         ff_video_free_graph(vn);
         return RV_EINTERNAL;
     }
-    vn->graph_w = f->width;
-    vn->graph_h = f->height;
-    vn->graph_fmt = f->format;
+    vn->graph_key = *key;
+    if (work == FF_COLOUR_TONEMAP)
+        vn->tonemapped = 1;
+    ff_video_set_note(vn, orient, work, &key->colour);
     return RV_OK;
+}
+
+const char *ff_video_take_note(ff_video *vn)
+{
+    if (!vn->note_new)
+        return NULL;
+    vn->note_new = 0;
+    return vn->note;
+}
+
+int ff_video_tonemapped(const ff_video *vn)
+{
+    return vn->tonemapped;
 }
 
 int ff_video_next(ff_video *vn, ff_source *src, AVFrame *frame)
@@ -161,6 +299,9 @@ int ff_video_next(ff_video *vn, ff_source *src, AVFrame *frame)
                 if (frame->pkt_duration > 0)
                     frame->pkt_duration = av_rescale_q(frame->pkt_duration, tb,
                                                        vn->stream->time_base);
+                /* fitted by the graph: the frame is the rect, in the
+                 * channel's colour (see ff_video_prepare) */
+                frame->opaque = vn->graph_fits ? (void *)vn : NULL;
                 return RV_OK;
             }
             if (r == AVERROR_EOF)
@@ -180,18 +321,26 @@ int ff_video_next(ff_video *vn, ff_source *src, AVFrame *frame)
         if (r < 0)
             return r;
         AVFrame *d = vn->decoded;
-        if (vn->graph && (d->width != vn->graph_w || d->height != vn->graph_h ||
-                          d->format != vn->graph_fmt))
+        ff_video_graph_key key;
+        ff_orient orient;
+        ff_colour_work work;
+        int need = ff_video_graph_needed(vn, d, &key, &orient, &work);
+        if (vn->graph && (!need || memcmp(&key, &vn->graph_key, sizeof(key)) != 0))
             ff_video_free_graph(vn);
-        if (!vn->graph && ff_video_wants_deinterlace(vn, d)) {
-            r = ff_video_build_graph(vn, d);
+        if (!vn->graph && need) {
+            r = ff_video_build_graph(vn, d, &key, &orient, work);
             if (r < 0)
                 return r;
+        } else if (!need) {
+            ff_video_set_note(vn, &orient, work, &key.colour);
         }
         if (!vn->graph) {
             av_frame_move_ref(frame, d);
+            frame->opaque = NULL;
             return RV_OK;
         }
+        /* the graph reads the range from the chain, not the pixel format */
+        d->format = key.fmt;
         /* add_frame takes the frame's references; d is left blank. */
         if (av_buffersrc_add_frame(vn->buffersrc, d) < 0)
             return RV_EINTERNAL;
@@ -263,29 +412,39 @@ static void ff_video_fit(ff_video *vn, int src_w, int src_h, AVRational sar)
     vn->rect_y = (int)(((H - h) / 2) & ~(int64_t)1);
 }
 
+/** A picture the filter graph already scaled into its rect, in the
+ *  channel's colour, as yuv420p (ff_video_next marks it in `opaque`). */
+static int ff_video_fitted(const ff_video *vn, const AVFrame *f)
+{
+    return f->opaque == (void *)vn && f->format == AV_PIX_FMT_YUV420P &&
+           f->width <= (int)vn->format.width && f->height <= (int)vn->format.height;
+}
+
 static int ff_video_prepare(ff_video *vn, const AVFrame *f)
 {
-    AVRational sar = f->sample_aspect_ratio;
-    if (sar.num <= 0 || sar.den <= 0)
-        sar = vn->stream->sample_aspect_ratio;
-    if (sar.num <= 0 || sar.den <= 0)
-        sar = vn->stream->codecpar->sample_aspect_ratio;
-    if (sar.num <= 0 || sar.den <= 0)
-        sar = (AVRational){1, 1};
+    int fitted = ff_video_fitted(vn, f);
     ff_video_key key = {
         .src_w = f->width,
         .src_h = f->height,
         .src_fmt = f->format,
-        .src_full_range = ff_video_full_range(f),
-        .sar = sar,
+        .src_full_range = fitted ? 0 : ff_video_full_range(f),
+        .sar = fitted ? (AVRational){0, 1} : ff_video_sar(vn, f),
+        .fitted = fitted,
     };
     if (vn->have_key && memcmp(&key, &vn->key, sizeof(key)) == 0)
         return RV_OK;
     vn->key = key;
     vn->have_key = 1;
-    ff_video_fit(vn, f->width, f->height, sar);
     sws_freeContext(vn->sws);
     vn->sws = NULL;
+    if (fitted) {
+        vn->rect_w = f->width & ~1;
+        vn->rect_h = f->height & ~1;
+        vn->rect_x = (((int)vn->format.width - vn->rect_w) / 2) & ~1;
+        vn->rect_y = (((int)vn->format.height - vn->rect_h) / 2) & ~1;
+        return RV_OK;  /* plain copy */
+    }
+    ff_video_fit(vn, f->width, f->height, key.sar);
     if (f->format == AV_PIX_FMT_YUV420P && !key.src_full_range && f->width == vn->rect_w &&
         f->height == vn->rect_h)
         return RV_OK;  /* fast path: plain copy */
@@ -297,7 +456,7 @@ static int ff_video_prepare(ff_video *vn, const AVFrame *f)
     else if (src_fmt == AV_PIX_FMT_YUVJ444P)
         src_fmt = AV_PIX_FMT_YUV444P;
     vn->sws = sws_getContext(f->width, f->height, src_fmt, vn->rect_w, vn->rect_h,
-                             AV_PIX_FMT_YUV420P, vn->sws_flags, NULL, NULL, NULL);
+                             AV_PIX_FMT_YUV420P, vn->params.sws_flags, NULL, NULL, NULL);
     if (!vn->sws) {
         vn->have_key = 0;
         return RV_EFORMAT;

@@ -1,8 +1,10 @@
 /**
  * @file ff_video.h
  * @short ff_video: the video normaliser of one segment. Owns the optional
- *        deinterlacer (libavfilter bwdif, one frame out per frame in) and the
- *        swscale context that scales a source picture, preserving its display
+ *        filter graph (libavfilter: bwdif deinterlacer, one frame out per
+ *        frame in; transpose/flip to stand the picture upright by its display
+ *        matrix; zscale/tonemap into the channel's colour space, scaling into
+ *        the picture area in the same pass) and the swscale context that scales a source picture, preserving its display
  *        aspect, straight into the letterboxed / pillarboxed area of a host
  *        picture. Both are created once per segment and reused.
  *
@@ -27,10 +29,26 @@ typedef enum ff_deinterlace {
 
 typedef struct ff_video ff_video;
 
+/** How pictures are normalised. Copied; the strings must be static. */
+typedef struct ff_video_params {
+    ff_deinterlace deinterlace;
+    int sws_flags;             /**< SWS_BICUBIC etc. (plain scaling) */
+    const char *zscale_filter; /**< zscale's name of the same filter ("bicubic") */
+    const char *tonemap;       /**< libavfilter tonemap operator ("mobius") */
+    double npl_nits;           /**< luminance of SDR white in HDR sources, cd/m2 */
+} ff_video_params;
+
 /** A normaliser for pictures of @p stream (borrowed, outlives it) into
- *  @p format (borrowed, copied). @p sws_flags: SWS_BICUBIC etc. */
+ *  @p format (borrowed, copied). */
 int ff_video_create(const rv_program_format *format, const AVStream *stream,
-                    ff_deinterlace deinterlace, int sws_flags, ff_video **out);
+                    const ff_video_params *params, ff_video **out);
+
+/** What the normaliser does to the pictures (colour conversion, tone
+ *  mapping, turning upright) when that changed since the last call, else
+ *  NULL. Borrowed, valid until the next ff_video call. */
+const char *ff_video_take_note(ff_video *vn);
+/** True once a picture of this segment was tone-mapped from HDR. */
+int ff_video_tonemapped(const ff_video *vn);
 void ff_video_destroy(ff_video *vn);
 
 /** Forget deinterlacer state (after a seek). */

@@ -17,6 +17,7 @@
 
 #include <retrovue/retrovue.h>
 
+#include "ff_colour.h"
 #include "ff_segment.h"
 
 /** One instance: the settings its segments borrow. */
@@ -41,6 +42,17 @@ static const rv_option ffmpeg_file_options[] = {
     {.key = "audio_only_picture", .type = RV_OPT_ENUM, .default_string = "black",
      .choices = ffmpeg_file_picture_choices,
      .help = "picture shown with an audio-only asset: black or a colour-bar card"},
+    {.key = "tonemap", .type = RV_OPT_ENUM, .default_string = "mobius",
+     .choices = ff_colour_tonemap_names,
+     .help = "HDR (PQ, HLG) to SDR operator: mobius keeps in-range colour and skin tones "
+             "linear and rolls off highlights; hable, reinhard, clip, linear, gamma"},
+    {.key = "hdr_white_nits", .type = RV_OPT_INT, .default_int = 100, .min_int = 48,
+     .max_int = 1000,
+     .help = "luminance (cd/m2) an HDR source's SDR white was graded at: 100 (zscale's "
+             "default) or 203 (ITU-R BT.2408 reference white)"},
+    {.key = "audio_languages", .type = RV_OPT_STRING, .default_string = "",
+     .help = "preferred audio languages, ISO 639-2 codes in order, comma separated "
+             "(\"eng,und\"; und = untagged); then the default track, then the best"},
     {.key = "io_timeout_ms", .type = RV_OPT_INT, .default_int = 5000, .min_int = 100,
      .max_int = 60000, .help = "bound of one blocking open/read operation, ms"},
     {.key = NULL},
@@ -52,6 +64,32 @@ static int ffmpeg_file_choice(const char *value, const char *const *choices, int
         if (strcmp(value, choices[i]) == 0)
             return i;
     return fallback;
+}
+
+/** Copy @p in ("eng, und", may be NULL) as "eng,und" into @p out; false
+ *  unless every item is three ASCII letters (ISO 639-2) and it fits. */
+static int ffmpeg_file_languages_ok(const char *in, char *out, size_t outlen)
+{
+    size_t o = 0;
+    out[0] = '\0';
+    while (in && *in) {
+        in += strspn(in, ", ");
+        size_t n = strcspn(in, ", ");
+        if (n == 0)
+            break;
+        if (n != 3 || o + 4 >= outlen)
+            return 0;
+        for (size_t i = 0; i < 3; i++)
+            if (!((in[i] >= 'a' && in[i] <= 'z') || (in[i] >= 'A' && in[i] <= 'Z')))
+                return 0;
+        if (o)
+            out[o++] = ',';
+        memcpy(out + o, in, 3);
+        o += 3;
+        out[o] = '\0';
+        in += n;
+    }
+    return 1;
 }
 
 /** FFmpeg's own log is a process-wide setting (a library singleton): its
@@ -70,6 +108,8 @@ static int ffmpeg_file_create(const rv_create_args *args, void **state)
     static pthread_once_t quiet_once = PTHREAD_ONCE_INIT;
     pthread_once(&quiet_once, ffmpeg_file_quiet_ffmpeg_log);
     static const int scaler_flags[] = {SWS_FAST_BILINEAR, SWS_BILINEAR, SWS_BICUBIC, SWS_LANCZOS};
+    /* zscale's names of the same filters */
+    static const char *const zscale_filters[] = {"bilinear", "bilinear", "bicubic", "lanczos"};
     static const ff_deinterlace modes[] = {FF_DEINTERLACE_AUTO, FF_DEINTERLACE_ON,
                                            FF_DEINTERLACE_OFF};
     const rv_host_api *host = args->host;
@@ -81,13 +121,26 @@ static int ffmpeg_file_create(const rv_create_args *args, void **state)
     p->ctx = args->ctx;
     p->format = *args->format;
     p->threads = (int)host->opt_int(args->options, "threads");
-    p->deinterlace = modes[ffmpeg_file_choice(host->opt_string(args->options, "deinterlace"),
-                                              ffmpeg_file_deinterlace_choices, 0)];
-    p->sws_flags = scaler_flags[ffmpeg_file_choice(host->opt_string(args->options, "scaler"),
-                                                   ffmpeg_file_scaler_choices, 2)];
+    p->video.deinterlace = modes[ffmpeg_file_choice(
+        host->opt_string(args->options, "deinterlace"), ffmpeg_file_deinterlace_choices, 0)];
+    int scaler = ffmpeg_file_choice(host->opt_string(args->options, "scaler"),
+                                    ffmpeg_file_scaler_choices, 2);
+    p->video.sws_flags = scaler_flags[scaler];
+    p->video.zscale_filter = zscale_filters[scaler];
+    p->video.tonemap = ff_colour_tonemap_names[ffmpeg_file_choice(
+        host->opt_string(args->options, "tonemap"), ff_colour_tonemap_names, 0)];
+    p->video.npl_nits = (double)host->opt_int(args->options, "hdr_white_nits");
     p->audio_only_slate = ffmpeg_file_choice(host->opt_string(args->options, "audio_only_picture"),
                                              ffmpeg_file_picture_choices, 0) == 1;
     p->io_timeout_ms = host->opt_int(args->options, "io_timeout_ms");
+    const char *langs = host->opt_string(args->options, "audio_languages");
+    if (!ffmpeg_file_languages_ok(langs, p->audio_languages, sizeof(p->audio_languages))) {
+        host->log(args->ctx, RV_LOG_ERROR,
+                  "ffmpeg-file: audio_languages '%s' is not a comma-separated list of "
+                  "three-letter ISO 639-2 codes (e.g. \"eng,und\")", langs ? langs : "");
+        free(inst);
+        return RV_EINVAL;
+    }
     if (p->io_timeout_ms <= 0)
         p->io_timeout_ms = 5000;
     *state = inst;

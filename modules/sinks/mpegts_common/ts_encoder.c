@@ -104,15 +104,25 @@ static int enc_open_video(ts_encoder *enc, const ts_encoder_config *cfg)
     v->rc_max_rate = maxrate_kbps * 1000;
     v->rc_buffer_size = (int)(bufsize_kbps * 1000);
     v->thread_count = (int)cfg->threads;
+    /* Tagged with exactly the space producers convert into (format.h). */
     v->color_range = AVCOL_RANGE_MPEG;
-    if (enc->format.height >= 720) {
+    switch (rv_format_colour_space(&enc->format)) {
+    case RV_COLOUR_BT709:
         v->color_primaries = AVCOL_PRI_BT709;
         v->color_trc = AVCOL_TRC_BT709;
         v->colorspace = AVCOL_SPC_BT709;
-    } else {
+        break;
+    case RV_COLOUR_BT601_625:
+        v->color_primaries = AVCOL_PRI_BT470BG;
+        v->color_trc = AVCOL_TRC_SMPTE170M;
+        v->colorspace = AVCOL_SPC_BT470BG;
+        break;
+    case RV_COLOUR_BT601_525:
+    default:
         v->color_primaries = AVCOL_PRI_SMPTE170M;
         v->color_trc = AVCOL_TRC_SMPTE170M;
         v->colorspace = AVCOL_SPC_SMPTE170M;
+        break;
     }
     if (cfg->video_codec == TS_VIDEO_H264) {
         if (cfg->preset[0])
