@@ -173,8 +173,8 @@ static int run(const cli_options *opt, const sigset_t *set)
     }
     log_set_level(opt->has_log_level ? opt->log_level : cfg->log_level);
     reg = registry_create();
-    if (!reg || registry_scan_dir(reg, cfg->module_dir) < 0) {
-        fprintf(stderr, "%s: module_dir: cannot read '%s'\n", cfg->path, cfg->module_dir);
+    if (!reg || registry_scan_path(reg, cfg->module_dir, err, sizeof(err)) < 0) {
+        fprintf(stderr, "%s: %s\n", cfg->path, reg ? err : "out of memory");
         goto out;
     }
     if (opt->list_modules) {
