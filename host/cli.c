@@ -104,6 +104,8 @@ int cli_parse(int argc, char **argv, cli_options *out, char *err, size_t errlen)
             out->version = 1;
         } else if (!strcmp(a, "--check-config")) {
             out->check_config = 1;
+        } else if (!strcmp(a, "--strict")) {
+            out->strict = 1;
         } else if (!strcmp(a, "--list-modules")) {
             out->list_modules = 1;
         } else if (cli_match_value(argc, argv, &i, "--config", &v)) {
@@ -149,6 +151,8 @@ int cli_parse(int argc, char **argv, cli_options *out, char *err, size_t errlen)
         return cli_fail(err, errlen, "--config FILE is required");
     if (out->has_start_utc_ms && out->clock != CLI_CLOCK_VIRTUAL)
         return cli_fail(err, errlen, "--start-utc-ms needs --clock=virtual");
+    if (out->strict && !out->check_config)
+        return cli_fail(err, errlen, "--strict needs --check-config");
     return RV_OK;
 }
 
@@ -161,8 +165,11 @@ void cli_print_help(FILE *out)
             "continuous, frame-accurate stream.\n"
             "\n"
             "  --config FILE          the engine configuration (libconfig syntax)\n"
-            "  --check-config         load the config and bind its modules, print errors to\n"
-            "                         stderr, exit 0 when valid and 1 otherwise\n"
+            "  --check-config         load the config, bind its modules and open every\n"
+            "                         autostart plan; errors and warnings (missing or\n"
+            "                         unreadable media) go to stderr; exit 0 when valid\n"
+            "                         and 1 otherwise\n"
+            "  --strict               with --check-config: warnings fail the check too\n"
             "  --list-modules         list the modules in module_dir with their options\n"
             "  --clock=real|virtual   real time (default), or virtual time that advances as\n"
             "                         ticks are emitted (tests, long runs in seconds)\n"
@@ -173,7 +180,16 @@ void cli_print_help(FILE *out)
             "  --version              print the version and exit\n"
             "  --help, -h             print this help and exit\n"
             "\n"
-            "SIGTERM or SIGINT stops every channel cleanly (exit 0); SIGUSR1 cycles the log\n"
-            "level.\n",
+            "Signals:\n"
+            "  SIGTERM, SIGINT        stop every channel at a frame boundary, flush the\n"
+            "                         sinks and the as-run log, exit 0\n"
+            "  SIGHUP                 re-read the config; a valid one is applied to the\n"
+            "                         running channels at a tick boundary, an invalid one\n"
+            "                         is logged and ignored\n"
+            "  SIGUSR1                cycle the log level (error, warn, info, debug)\n"
+            "  SIGPIPE                ignored (a consumer that goes away is a sink error)\n"
+            "\n"
+            "Exit status: 0 success, 1 invalid config or start-up failure, 2 bad usage.\n"
+            "See retrovue_playout(8).\n",
             RV_VERSION_STRING, RV_ABI_MAJOR, RV_ABI_MINOR);
 }

@@ -60,27 +60,6 @@ static void block_signals(sigset_t *set)
     signal(SIGPIPE, SIG_IGN);
 }
 
-/** Every autostart plan must load: --check-config refuses a config whose
- *  demo could not start. */
-static int check_autostart_plans(const config *cfg)
-{
-    int failures = 0;
-    for (size_t i = 0; i < cfg->channel_count; i++) {
-        const config_channel *ch = &cfg->channels[i];
-        if (!ch->autostart_plan)
-            continue;
-        char err[512];
-        plan *p = plan_load(cfg->plans_dir, ch->autostart_plan, err, sizeof(err));
-        if (!p) {
-            fprintf(stderr, "%s:%d: channels: channel %d: autostart_plan: %s\n", cfg->path,
-                    ch->line, ch->id, err);
-            failures++;
-        }
-        plan_unref(p);
-    }
-    return failures;
-}
-
 static void autostart_channels(engine *e, const config *cfg)
 {
     for (size_t i = 0; i < cfg->channel_count; i++) {
@@ -187,10 +166,15 @@ static int run(const cli_options *opt, const sigset_t *set)
         goto out;
     }
     if (opt->check_config) {
-        status = check_autostart_plans(cfg) == 0 ? 0 : 1;
+        int errors = 0;
+        int warnings = 0;
+        cli_check_config(stderr, cfg, &errors, &warnings);
+        status = errors || (opt->strict && warnings) ? 1 : 0;
         if (status == 0)
-            fprintf(stderr, "%s: OK (%zu channels, %zu modules)\n", cfg->path, cfg->channel_count,
-                    registry_count(reg));
+            fprintf(stderr, "%s: OK (%zu channels, %zu modules, %d warnings)\n", cfg->path,
+                    cfg->channel_count, registry_count(reg), warnings);
+        else if (!errors)
+            fprintf(stderr, "%s: %d warnings, refused by --strict\n", cfg->path, warnings);
         goto out;
     }
     if (opt->clock == CLI_CLOCK_VIRTUAL) {
