@@ -50,8 +50,9 @@ int cli_parse(int argc, char **argv, cli_options *out, char *err, size_t errlen)
  *  against the working directory) that is missing or unreadable, or a URI
  *  scheme no producer of the channel serves, is a warning. Messages go to
  *  @p out (borrowed) as "<config>:<line>: channels: channel N: ...".
- *  @p cfg and @p reg borrowed. Returns the errors in *@p errors and the
- *  warnings in *@p warnings. Defined in cli_check.c. */
+ *  @p cfg borrowed, bound (config_bind) so each channel's producers are
+ *  known. Counts the errors in *@p errors and the warnings in *@p warnings.
+ *  Defined in cli_check.c. */
 struct config;
 void cli_check_config(FILE *out, const struct config *cfg, int *errors, int *warnings);
 
