@@ -1,12 +1,14 @@
 # RetroVue Playout: the README's two commands.
 #   make run   install what is missing, build, start the demo channel
 #   make test  install what is missing, build plain and with ASan+UBSan, run every test
+#   make test-cleanroot  build the .deb packages and install them into a clean
+#              Debian 12 root made with mmdebstrap (root only; minutes)
 BUILD      ?= build
 BUILD_ASAN ?= build-asan
 JOBS       ?= $(shell nproc)
 CONFIG     ?= conf/demo.conf
 
-.PHONY: all deps build build-asan run test test-plain test-asan clean
+.PHONY: all deps build build-asan run test test-plain test-asan test-cleanroot clean
 
 all: build
 
@@ -33,6 +35,9 @@ test-asan: build-asan
 		ctest --output-on-failure -j $(JOBS)
 
 test: test-plain test-asan
+
+test-cleanroot: build
+	cd $(BUILD) && RV_PACKAGE_CLEANROOT=1 ctest --output-on-failure -R '^package\.(deb|cleanroot)$$'
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN)

@@ -138,6 +138,8 @@ int cli_parse(int argc, char **argv, cli_options *out, char *err, size_t errlen)
             out->version = 1;
         } else if (!strcmp(a, "--check-config")) {
             out->check_config = 1;
+        } else if (!strcmp(a, "--strict")) {
+            out->strict = 1;
         } else if (!strcmp(a, "--list-modules")) {
             out->list_modules = 1;
         } else if (cli_match_value(argc, argv, &i, "--config", &v)) {
@@ -212,6 +214,8 @@ int cli_parse(int argc, char **argv, cli_options *out, char *err, size_t errlen)
                         "--config FILE or --port PORT (built-in defaults) is required");
     if (out->has_start_utc_ms && out->clock != CLI_CLOCK_VIRTUAL)
         return cli_fail(err, errlen, "--start-utc-ms needs --clock=virtual");
+    if (out->strict && !out->check_config)
+        return cli_fail(err, errlen, "--strict needs --check-config");
     return RV_OK;
 }
 
@@ -239,8 +243,11 @@ void cli_print_help(FILE *out)
             "  --metrics-listen HOST:PORT  serve /metrics, /healthz and the operator page\n"
             "                         (overrides engine.metrics_listen)\n"
             "  --asrun-dir DIR        write the as-run log there (overrides engine.asrun_dir)\n"
-            "  --check-config         load the config and bind its modules, print errors to\n"
-            "                         stderr, exit 0 when valid and 1 otherwise\n"
+            "  --check-config         load the config, bind its modules and open every\n"
+            "                         autostart plan; errors and warnings (missing or\n"
+            "                         unreadable media) go to stderr; exit 0 when valid\n"
+            "                         and 1 otherwise\n"
+            "  --strict               with --check-config: warnings fail the check too\n"
             "  --list-modules         list the modules in module_dir with their options\n"
             "  --clock=real|virtual   real time (default), or virtual time that advances as\n"
             "                         ticks are emitted (tests, long runs in seconds)\n"
@@ -251,7 +258,16 @@ void cli_print_help(FILE *out)
             "  --version              print the version and exit\n"
             "  --help, -h             print this help and exit\n"
             "\n"
-            "SIGTERM or SIGINT stops every channel cleanly and exits 0 within 5 s; SIGUSR1\n"
-            "cycles the log level; SIGHUP reloads the --config file. Bad options exit 2.\n",
+            "Signals:\n"
+            "  SIGTERM, SIGINT        stop every channel at a frame boundary, flush the\n"
+            "                         sinks and the as-run log, exit 0 within 5 s\n"
+            "  SIGHUP                 re-read the config; a valid one is applied to the\n"
+            "                         running channels at a tick boundary, an invalid one\n"
+            "                         is logged and ignored\n"
+            "  SIGUSR1                cycle the log level (error, warn, info, debug)\n"
+            "  SIGPIPE                ignored (a consumer that goes away is a sink error)\n"
+            "\n"
+            "Exit status: 0 success, 1 invalid config or start-up failure, 2 bad usage.\n"
+            "See retrovue_playout(8).\n",
             RV_VERSION_STRING, RV_ABI_MAJOR, RV_ABI_MINOR);
 }

@@ -38,6 +38,7 @@ typedef struct cli_options {
     const char *metrics_listen; /**< --metrics-listen HOST:PORT; borrowed, NULL = keep */
     const char *asrun_dir;     /**< --asrun-dir DIR; borrowed, NULL = keep */
     int check_config;          /**< --check-config: load, bind, exit 0/1 */
+    int strict;                /**< --strict: --check-config's warnings fail it */
     int list_modules;          /**< --list-modules */
     int version;               /**< --version */
     int help;                  /**< --help / -h */
@@ -54,6 +55,18 @@ typedef struct cli_options {
  *  RV_EINVAL with one sentence in @p err (e.g. "--clock: 'fast' is not real
  *  or virtual"). */
 int cli_parse(int argc, char **argv, cli_options *out, char *err, size_t errlen);
+
+/** --check-config's deeper look, after the config bound: opens every
+ *  channel's autostart plan (an error when it does not load) and checks the
+ *  media each plan names: a file (bare path or file: URI, relative paths
+ *  against the working directory) that is missing or unreadable, or a URI
+ *  scheme no producer of the channel serves, is a warning. Messages go to
+ *  @p out (borrowed) as "<config>:<line>: channels: channel N: ...".
+ *  @p cfg borrowed, bound (config_bind) so each channel's producers are
+ *  known. Counts the errors in *@p errors and the warnings in *@p warnings.
+ *  Defined in cli_check.c. */
+struct config;
+void cli_check_config(FILE *out, const struct config *cfg, int *errors, int *warnings);
 
 /** The --help text. @p out borrowed. */
 void cli_print_help(FILE *out);

@@ -67,27 +67,6 @@ static void block_signals(sigset_t *set)
     signal(SIGPIPE, SIG_IGN);
 }
 
-/** Every autostart plan must load: --check-config refuses a config whose
- *  demo could not start. */
-static int check_autostart_plans(const config *cfg)
-{
-    int failures = 0;
-    for (size_t i = 0; i < cfg->channel_count; i++) {
-        const config_channel *ch = &cfg->channels[i];
-        if (!ch->autostart_plan)
-            continue;
-        char err[512];
-        plan *p = plan_load(cfg->plans_dir, ch->autostart_plan, err, sizeof(err));
-        if (!p) {
-            fprintf(stderr, "%s:%d: channels: channel %d: autostart_plan: %s\n", cfg->path,
-                    ch->line, ch->id, err);
-            failures++;
-        }
-        plan_unref(p);
-    }
-    return failures;
-}
-
 static void autostart_channels(engine *e, const config *cfg)
 {
     for (size_t i = 0; i < cfg->channel_count; i++) {
@@ -204,8 +183,8 @@ static int run(const cli_options *opt, const sigset_t *set)
     }
     log_set_level(opt->has_log_level ? opt->log_level : cfg->log_level);
     reg = registry_create();
-    if (!reg || registry_scan_dir(reg, cfg->module_dir) < 0) {
-        fprintf(stderr, "%s: module_dir: cannot read '%s'\n", cfg->path, cfg->module_dir);
+    if (!reg || registry_scan_path(reg, cfg->module_dir, err, sizeof(err)) < 0) {
+        fprintf(stderr, "%s: %s\n", cfg->path, reg ? err : "out of memory");
         goto out;
     }
     if (opt->list_modules) {
@@ -218,10 +197,15 @@ static int run(const cli_options *opt, const sigset_t *set)
         goto out;
     }
     if (opt->check_config) {
-        status = check_autostart_plans(cfg) == 0 ? 0 : 1;
+        int errors = 0;
+        int warnings = 0;
+        cli_check_config(stderr, cfg, &errors, &warnings);
+        status = errors || (opt->strict && warnings) ? 1 : 0;
         if (status == 0)
-            fprintf(stderr, "%s: OK (%zu channels, %zu modules)\n", cfg->path, cfg->channel_count,
-                    registry_count(reg));
+            fprintf(stderr, "%s: OK (%zu channels, %zu modules, %d warnings)\n", cfg->path,
+                    cfg->channel_count, registry_count(reg), warnings);
+        else if (!errors)
+            fprintf(stderr, "%s: %d warnings, refused by --strict\n", cfg->path, warnings);
         goto out;
     }
     if (!opt->config_path)

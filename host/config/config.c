@@ -329,6 +329,62 @@ static int config_read_dir(const config_parse *p, const config_setting_t *eng, c
     return *out ? RV_OK : config_oom(p, config_line(eng), key);
 }
 
+/** One module_dir folder, resolved, appended to the ':'-joined search path
+ *  in *@p out (owned, grown with realloc). */
+static int config_append_module_dir(const config_parse *p, const config_setting_t *s,
+                                    const char *key, char **out)
+{
+    if (config_setting_type(s) != CONFIG_TYPE_STRING)
+        return config_fail(p, config_line(s), key, "must be a string (a folder)");
+    const char *v = config_setting_get_string(s);
+    if (!v[0])
+        return config_fail(p, config_line(s), key, "must not be empty");
+    if (strchr(v, ':'))
+        return config_fail(p, config_line(s), key,
+                           "'%s' contains ':', which separates the folders of the search path",
+                           v);
+    char *dir = config_resolve(p->dir, v);
+    if (!dir)
+        return config_oom(p, config_line(s), key);
+    size_t old = *out ? strlen(*out) : 0;
+    char *grown = realloc(*out, old + 1 + strlen(dir) + 1);
+    if (!grown) {
+        free(dir);
+        return config_oom(p, config_line(s), key);
+    }
+    snprintf(grown + old, 1 + strlen(dir) + 1, "%s%s", old ? ":" : "", dir);
+    *out = grown;
+    free(dir);
+    return RV_OK;
+}
+
+/** module_dir: one folder (a string) or a search path (a non-empty list of
+ *  folders, searched in order), stored ':'-joined in cfg->module_dir. */
+static int config_read_module_dirs(const config_parse *p, const config_setting_t *eng,
+                                   config *cfg)
+{
+    const config_setting_t *s = config_setting_get_member(eng, "module_dir");
+    if (!s)
+        return config_fail(p, config_line(eng), "engine.module_dir", "missing (required)");
+    if (config_setting_type(s) == CONFIG_TYPE_STRING)
+        return config_append_module_dir(p, s, "engine.module_dir", &cfg->module_dir);
+    if (!config_setting_is_array(s) && !config_setting_is_list(s))
+        return config_fail(p, config_line(s), "engine.module_dir",
+                           "must be a string or a list of strings (folders)");
+    int n = config_setting_length(s);
+    if (n == 0)
+        return config_fail(p, config_line(s), "engine.module_dir", "must not be empty");
+    for (int i = 0; i < n; i++) {
+        char key[CONFIG_KEY_MAX];
+        config_key_index(key, sizeof(key), "engine.module_dir", i);
+        int rc = config_append_module_dir(p, config_setting_get_elem(s, (unsigned)i), key,
+                                          &cfg->module_dir);
+        if (rc)
+            return rc;
+    }
+    return RV_OK;
+}
+
 static int config_read_engine(const config_parse *p, const config_setting_t *root, config *cfg)
 {
     const config_setting_t *eng = config_setting_get_member(root, "engine");
@@ -339,7 +395,7 @@ static int config_read_engine(const config_parse *p, const config_setting_t *roo
     int rc = config_check_keys(p, eng, "engine", config_engine_keys);
     if (rc)
         return rc;
-    if ((rc = config_read_dir(p, eng, "module_dir", 1, &cfg->module_dir)) ||
+    if ((rc = config_read_module_dirs(p, eng, cfg)) ||
         (rc = config_read_dir(p, eng, "plans_dir", 0, &cfg->plans_dir)) ||
         (rc = config_read_dir(p, eng, "asrun_dir", 0, &cfg->asrun_dir)))
         return rc;

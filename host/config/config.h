@@ -54,7 +54,10 @@ typedef struct config_channel {
 
 typedef struct config {
     char *path;                /**< owned */
-    char *module_dir;          /**< absolute or config-relative, resolved, owned */
+    char *module_dir;          /**< the module search path: one or more folders,
+                                    each resolved against the config's folder,
+                                    joined with ':' (like PATH); owned. The
+                                    config file writes a string or a list. */
     char *plans_dir;           /**< resolved, owned, NULL = none (plan handles
                                     are then refused; autostart_plan needs it) */
     rv_log_level log_level;

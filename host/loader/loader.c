@@ -16,6 +16,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -269,7 +270,10 @@ static int registry_append(module_registry *reg, loaded_module *m)
     return RV_OK;
 }
 
-int registry_load_file(module_registry *reg, const char *path, char *err, size_t errlen)
+/** registry_load_file, also telling which loaded module a duplicate name
+ *  clashed with (*@p clash, may be NULL). */
+static int loader_load(module_registry *reg, const char *path, char *err, size_t errlen,
+                       const loaded_module **clash)
 {
     if (err && errlen)
         err[0] = '\0';
@@ -318,6 +322,8 @@ int registry_load_file(module_registry *reg, const char *path, char *err, size_t
         goto fail;
     const loaded_module *other = registry_find(reg, m->name);
     if (other) {
+        if (clash)
+            *clash = other;
         rc = loader_refuse(err, errlen, path, "duplicate name", RV_ELOAD_DUPLICATE,
                            "a module named '%s' is already loaded from %s", m->name, other->path);
         goto fail;
@@ -333,6 +339,11 @@ fail:
     return rc;
 }
 
+int registry_load_file(module_registry *reg, const char *path, char *err, size_t errlen)
+{
+    return loader_load(reg, path, err, errlen, NULL);
+}
+
 static int loader_is_module_file(const char *name)
 {
     size_t len = strlen(name);
@@ -344,10 +355,23 @@ static int loader_cmp_names(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int registry_scan_dir(module_registry *reg, const char *dir)
+/** Load-order index of @p m in @p reg, or SIZE_MAX. */
+static size_t registry_index_of(const module_registry *reg, const loaded_module *m)
 {
-    if (!reg || !dir)
-        return RV_EINVAL;
+    for (size_t i = 0; i < reg->count; i++) {
+        if (reg->modules[i] == m)
+            return i;
+    }
+    return SIZE_MAX;
+}
+
+/** Load every *.so of @p dir in name order. A refusal is logged and skipped,
+ *  except a duplicate of a module loaded before index @p first (from an
+ *  earlier folder of the search path): that stops the scan with
+ *  RV_ELOAD_DUPLICATE and a message naming both files in @p err. */
+static int loader_scan(module_registry *reg, const char *dir, size_t first, char *err,
+                       size_t errlen)
+{
     DIR *d = opendir(dir);
     if (!d)
         return errno == ENOENT ? RV_ENOENT : errno == EACCES ? RV_EACCES : RV_EIO;
@@ -388,15 +412,25 @@ int registry_scan_dir(module_registry *reg, const char *dir)
         }
         size_t dlen = strlen(dir);
         snprintf(path, need, "%s%s%s", dir, dlen && dir[dlen - 1] == '/' ? "" : "/", names[i]);
-        char err[1024];
-        int r = registry_load_file(reg, path, err, sizeof(err));
+        char why[1024];
+        const loaded_module *clash = NULL;
+        int r = loader_load(reg, path, why, sizeof(why), &clash);
         if (r == RV_OK) {
             const loaded_module *m = registry_at(reg, registry_count(reg) - 1);
             log_write(RV_LOG_DEBUG, -1, m->name, "loaded %s module %s %s from %s",
                       rv_module_kind_name(m->kind), m->name, m->info->version, path);
             loaded++;
+        } else if (r == RV_ELOAD_DUPLICATE && clash && registry_index_of(reg, clash) < first) {
+            loader_refuse(err, errlen, path, "duplicate name",
+                          RV_ELOAD_DUPLICATE,
+                          "module '%s' is also in %s (an earlier folder of module_dir); "
+                          "remove one of the two files",
+                          clash->name, clash->path);
+            free(path);
+            rc = RV_ELOAD_DUPLICATE;
+            goto done;
         } else {
-            log_write(RV_LOG_ERROR, -1, NULL, "module refused: %s", err);
+            log_write(RV_LOG_ERROR, -1, NULL, "module refused: %s", why);
         }
         free(path);
     }
@@ -408,6 +442,42 @@ done:
     free(names);
     closedir(d);
     return rc;
+}
+
+int registry_scan_dir(module_registry *reg, const char *dir)
+{
+    if (!reg || !dir)
+        return RV_EINVAL;
+    return loader_scan(reg, dir, 0, NULL, 0);
+}
+
+int registry_scan_path(module_registry *reg, const char *dirs, char *err, size_t errlen)
+{
+    if (err && errlen)
+        err[0] = '\0';
+    if (!reg || !dirs || !dirs[0])
+        return RV_EINVAL;
+    char *copy = strdup(dirs);
+    if (!copy)
+        return RV_ENOMEM;
+    int total = 0;
+    char *save = NULL;
+    for (char *dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
+        int n = loader_scan(reg, dir, registry_count(reg), err, errlen);
+        if (n == RV_ELOAD_DUPLICATE) {
+            total = n;
+            break;
+        }
+        if (n < 0) {
+            if (err && errlen)
+                snprintf(err, errlen, "module_dir: cannot read '%s': %s", dir, rv_strerror(n));
+            total = n;
+            break;
+        }
+        total += n;
+    }
+    free(copy);
+    return total;
 }
 
 const loaded_module *registry_find(const module_registry *reg, const char *name)

@@ -50,6 +50,16 @@ int registry_load_file(module_registry *reg, const char *path, char *err, size_t
  *  cannot be read. */
 int registry_scan_dir(module_registry *reg, const char *dir);
 
+/** Load the modules of a search path: @p dirs (borrowed) is one or more
+ *  folders joined with ':' (config.module_dir), scanned in order as
+ *  registry_scan_dir does. A module whose name was already loaded from an
+ *  earlier folder is an error (RV_ELOAD_DUPLICATE), not a skip: the message
+ *  "<file>: duplicate name: module 'x' is also in <other file> ..." names
+ *  both files, because which one the operator meant is not ours to guess.
+ *  A folder that cannot be read is an error naming it. Returns the number
+ *  loaded, or a negative rv_error with one sentence in @p err. */
+int registry_scan_path(module_registry *reg, const char *dirs, char *err, size_t errlen);
+
 /** The module named @p name, or NULL. */
 const loaded_module *registry_find(const module_registry *reg, const char *name);
 size_t registry_count(const module_registry *reg);

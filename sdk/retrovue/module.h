@@ -23,6 +23,7 @@
 #ifndef RETROVUE_MODULE_H
 #define RETROVUE_MODULE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include <retrovue/error.h>
@@ -117,7 +118,21 @@ typedef struct rv_module_info {
     const struct rv_sink_ops *sink;
 
     /* ---- fields added in ABI 1.1 or later go below this line ---- */
+
+    /* ABI 1.2, optional (NULL = none). The host reads it only when
+     * struct_size covers it (rv_module_info_has). */
+    /** Producers: an asset URI this module can open on any machine, with no
+     *  media installed (e.g. "slate:bars", "tone:1000"), that rv_conformance
+     *  opens and reads when it is given no --uri. A producer that declares
+     *  none needs --uri, or its conformance run fails. Static, borrowed. */
+    const char *test_uri;
 } rv_module_info;
+
+/** True when a module's descriptor @p info (borrowed) is large enough to
+ *  hold member @p field, i.e. the module was built with an SDK that has it.
+ *  Read a field added after ABI 1.0 only when this is true. */
+#define rv_module_info_has(info, field)                                      \
+    ((info)->struct_size >= offsetof(rv_module_info, field) + sizeof((info)->field))
 
 /** Name of the one exported symbol. */
 #define RV_MODULE_ENTRY_SYMBOL "rv_module_entry"

@@ -10,16 +10,18 @@
  * options_build, so create is never reached with them; then 50
  * create/start/exercise/stop/destroy cycles with default options and with two
  * sets of valid non-default options (other enum choice, range minimum or
- * maximum, toggled boolean). Exercising means: producers open a `slate:`
- * segment (when they serve that scheme, or the --uri given) and read a few
- * frames; renderers render a few ticks; sinks write a few ticks. Everything
+ * maximum, toggled boolean). Exercising means: producers open the --uri
+ * given, or else the test URI the module declares (rv_module_info.test_uri,
+ * ABI 1.2), and read a few frames — a producer with neither fails, so a run
+ * never reports "all ok" with open/read skipped; renderers render a few
+ * ticks; sinks write a few ticks. Everything
  * goes through the real host API with a real frame pool and a virtual clock;
  * no frame may be left outstanding.
  *
  * Options:
  *   --set KEY=VALUE  set a module option in every run (e.g. a sink's path or
  *                    port 0); "@TMP@" in VALUE becomes a scratch folder
- *   --uri URI        the asset a producer opens (default "slate:")
+ *   --uri URI        the asset a producer opens (default: its test_uri)
  *   --cycles N       cycles per option set (default 50)
  *
  * The program owns its registry, pool, clock and scratch folder (removed at
@@ -54,7 +56,7 @@ typedef struct conf_args {
     const char *set_key[CONF_MAX_SETS];
     char *set_value[CONF_MAX_SETS]; /**< owned */
     size_t set_count;
-    const char *uri; /**< NULL: "slate:" if served */
+    const char *uri; /**< NULL: the module's test_uri */
     int cycles;
 } conf_args;
 
@@ -439,6 +441,14 @@ static int conf_cycle(conf_host *h, const loaded_module *m, const rv_options *op
 /* ------------------------------------------------------------------------ */
 /* the checks of one module                                                 */
 
+/** The module's declared test URI (ABI 1.2), or NULL. */
+static const char *conf_test_uri(const loaded_module *m)
+{
+    return rv_module_info_has(m->info, test_uri) && m->info->test_uri && m->info->test_uri[0]
+               ? m->info->test_uri
+               : NULL;
+}
+
 static void conf_check_descriptor(const loaded_module *m)
 {
     const rv_module_info *info = m->info;
@@ -460,6 +470,11 @@ static void conf_check_descriptor(const loaded_module *m)
     if (m->kind == RV_KIND_PRODUCER)
         tap_ok(m->producer.schemes && m->producer.schemes[0],
                "%s: producer declares at least one URI scheme", m->name);
+    const char *test_uri = conf_test_uri(m);
+    if (test_uri)
+        tap_ok(m->kind == RV_KIND_PRODUCER && loaded_module_serves(m, test_uri),
+               "%s: its test_uri '%s' is a producer's and has a scheme it serves", m->name,
+               test_uri);
 }
 
 /** One invalid value: options_build must refuse it (so create never sees it). */
@@ -534,9 +549,13 @@ static void conf_check_cycles(conf_host *h, const conf_args *a, const loaded_mod
 {
     const char *uri = NULL;
     if (m->kind == RV_KIND_PRODUCER) {
-        uri = a->uri ? a->uri : loaded_module_serves(m, "slate:") ? "slate:" : NULL;
-        if (!uri)
-            tap_diag("%s serves no slate: URIs and no --uri was given: open/read skipped", m->name);
+        uri = a->uri ? a->uri : conf_test_uri(m);
+        if (!tap_ok(uri != NULL, "%s: producer has a URI to open: %s", m->name,
+                    a->uri       ? "--uri"
+                    : uri        ? "its test_uri"
+                                 : "none: give --uri URI (an asset it can open) or declare "
+                                   ".test_uri in RV_MODULE_DEFINE"))
+            tap_diag("%s: open/read/close cannot be exercised without a URI", m->name);
     }
     static const char *const set_names[] = {"default options",
                                             "non-default options (minimums, "
@@ -592,10 +611,33 @@ static void conf_check_cycles(conf_host *h, const conf_args *a, const loaded_mod
 
 static void conf_usage(FILE *out)
 {
-    fprintf(out, "usage: rv_conformance [--set KEY=VALUE]... [--uri URI] [--cycles N] "
-                 "MODULE.so...\n"
-                 "Checks each module against the RetroVue SDK v1 contract; prints TAP.\n"
-                 "\"@TMP@\" in a --set value becomes a scratch folder removed at exit.\n");
+    fprintf(out,
+            "usage: rv_conformance [--set KEY=VALUE]... [--uri URI] [--cycles N] MODULE.so...\n"
+            "\n"
+            "Checks each RetroVue Playout module against the SDK contract (ABI %d.%d) with\n"
+            "the engine's own loader and host services, and prints TAP (run it under\n"
+            "prove, or read the 'not ok' lines):\n"
+            "  - the loader's checks (entry symbol, ABI, signature, sizes, callbacks)\n"
+            "  - the descriptor: name, version, description, options with help text,\n"
+            "    defaults that validate, producer schemes, the test URI's scheme\n"
+            "  - invalid option values refused before create\n"
+            "  - N create/start/exercise/stop/destroy cycles with default options and\n"
+            "    two sets of non-default ones; exercise = a producer opens URI and reads\n"
+            "    3 frames of the channel's size, a renderer renders 3 ticks, a sink\n"
+            "    writes 3 ticks\n"
+            "  - every frame returned to the pool\n"
+            "\n"
+            "  --set KEY=VALUE  set a module option in every run (e.g. a sink's path or\n"
+            "                   port=0); \"@TMP@\" in VALUE becomes a scratch folder\n"
+            "                   removed at exit\n"
+            "  --uri URI        the asset a producer opens; default: the test_uri the\n"
+            "                   module declares. A producer with neither fails.\n"
+            "  --cycles N       cycles per option set (default 50)\n"
+            "  --help, -h       print this help\n"
+            "\n"
+            "Exit status: 0 every check passed, 1 a check failed, 2 bad usage.\n"
+            "See the SDK guide (retrovue-playout-dev) and rv_conformance(1).\n",
+            RV_ABI_MAJOR, RV_ABI_MINOR);
 }
 
 static void conf_remove_tmp(const char *dir)
@@ -637,9 +679,21 @@ static char *conf_substitute(const char *value, const char *tmp)
     return out;
 }
 
+/** True when @p uri starts with an RFC 3986 scheme ("slate:", "file:"). */
+static int conf_has_scheme(const char *uri)
+{
+    size_t i = 0;
+    while ((uri[i] >= 'a' && uri[i] <= 'z') || (uri[i] >= 'A' && uri[i] <= 'Z') ||
+           (i > 0 && ((uri[i] >= '0' && uri[i] <= '9') || uri[i] == '+' || uri[i] == '-' ||
+                      uri[i] == '.')))
+        i++;
+    return i > 0 && uri[i] == ':';
+}
+
 int main(int argc, char **argv)
 {
     conf_args a = {.cycles = 50};
+    char *uri_abs = NULL; /**< owned: a relative --uri made absolute */
     const char *modules[64];
     char *module_paths[64] = {NULL}; /**< owned absolute paths */
     size_t module_count = 0;
@@ -693,6 +747,10 @@ int main(int argc, char **argv)
         if (!module_paths[i])
             goto out;
     }
+    /* A relative --uri path names a file in the caller's folder: make it
+     * absolute before the modules move into the scratch folder. */
+    if (a.uri && a.uri[0] != '/' && !conf_has_scheme(a.uri) && (uri_abs = realpath(a.uri, NULL)))
+        a.uri = uri_abs;
     if (chdir(tmp) != 0) {
         fprintf(stderr, "rv_conformance: cannot enter %s\n", tmp);
         goto out;
@@ -732,6 +790,7 @@ int main(int argc, char **argv)
     clock_destroy(h.clock);
 
 out:
+    free(uri_abs);
     for (size_t i = 0; i < a.set_count; i++)
         free(a.set_value[i]);
     for (size_t i = 0; i < module_count; i++)

@@ -24,6 +24,44 @@ BROKEN_CHECKS = {
 }
 
 
+def check_media(tap, binary, work, mods):
+    """--check-config opens the autostart plan: missing media, a folder
+    where a file should be and a scheme no producer serves are warnings
+    (exit 0); --strict turns them into a failure (exit 1)."""
+    folder = os.path.join(work, "media-check")
+    os.makedirs(os.path.join(folder, "plans"), exist_ok=True)
+    present = rvtest.write(os.path.join(folder, "present.mp4"), "not really a video")
+    missing = os.path.join(folder, "gone.mp4")
+    segments = [{"type": "CONTENT", "duration": 1000, "uri": present},
+                {"type": "CONTENT", "duration": 1000, "uri": missing},
+                {"type": "CONTENT", "duration": 1000, "uri": "file://" + folder},
+                {"type": "CONTENT", "duration": 1000, "uri": "rtmp://example/live"},
+                {"type": "CONTENT", "duration": 1000, "uri": "slate:bars"},
+                {"type": "CONTENT", "duration": 1000, "uri": missing}]
+    rvtest.write(os.path.join(folder, "plans", "media.conf"), rvtest.plan_text(
+        [{"id": "m", "start": 0, "end": 6000, "segments": segments}], loop=True))
+    cfg = rvtest.engine_config(folder, mods, [rvtest.framelog_channel(
+        4, os.path.join(folder, "f.jsonl"), producers=("ffmpeg-file", "slate"), plan="media")])
+    p = subprocess.run([binary, "--config", cfg, "--check-config"], capture_output=True, text=True)
+    warnings = [l for l in p.stderr.splitlines() if "warning:" in l]
+    tap.ok(p.returncode == 0 and len(warnings) == 3 and "3 warnings" in p.stderr,
+           "--check-config warns about media and still exits 0 (rc=%d, %d warnings)" %
+           (p.returncode, len(warnings)))
+    tap.ok(any(missing in l and "missing" in l and "segment 1" in l and "engine.conf:" in l
+               for l in warnings), "a missing file is named with its block and segment")
+    tap.ok(any("not a regular file" in l for l in warnings), "a folder is not a media file")
+    tap.ok(any("rtmp://example/live" in l and "no producer" in l for l in warnings),
+           "a scheme no bound producer serves is a warning")
+    tap.ok(not any(present in l or "slate:" in l for l in warnings),
+           "a readable file and slate: raise nothing")
+    p = subprocess.run([binary, "--config", cfg, "--check-config", "--strict"],
+                       capture_output=True, text=True)
+    tap.ok(p.returncode == 1 and "--strict" in p.stderr,
+           "--check-config --strict exits 1 on warnings (rc=%d)" % p.returncode)
+    p = subprocess.run([binary, "--config", cfg, "--strict"], capture_output=True, text=True)
+    tap.ok(p.returncode == 2, "--strict without --check-config is bad usage")
+
+
 def main():
     tap = Tap()
     work = rvtest.scratch("cli")
@@ -33,6 +71,8 @@ def main():
     p = subprocess.run([binary, "--help"], capture_output=True, text=True)
     tap.ok(p.returncode == 0 and "--config" in p.stdout and "--run-for" in p.stdout,
            "--help lists the options")
+    tap.ok(all(s in p.stdout for s in ("SIGTERM", "SIGINT", "SIGHUP", "SIGUSR1", "--strict")),
+           "--help lists every signal the engine handles and --strict")
     p = subprocess.run([binary, "--clock=fast", "--config", "x"], capture_output=True, text=True)
     tap.ok(p.returncode != 0 and "clock" in p.stderr, "a bad option is refused with a reason")
 
@@ -60,6 +100,8 @@ def main():
                        text=True)
     tap.ok(p.returncode == 1 and "nope" in p.stderr,
            "--check-config refuses a missing autostart plan")
+
+    check_media(tap, binary, work, mods)
 
     p = subprocess.run([binary, "--config", cfg, "--list-modules"], capture_output=True, text=True)
     out = p.stdout

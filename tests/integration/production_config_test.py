@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """integration.production_config: conf/production.conf, with its system
-paths (/usr/local/lib/..., /var/lib/..., /var/log/..., /run/retrovue)
+paths (/usr/lib/..., /var/lib/..., /var/log/..., /run/retrovue)
 rewritten to scratch folders and its modules to this build's, passes
 --check-config, so the shipped example stays valid as modules change. With
 its ports also rewritten to 0 it starts, answers /healthz 200 (no channel
@@ -21,7 +21,7 @@ from rvtest import Tap  # noqa: E402
 
 
 def rewrite(text, work, ports_zero):
-    subs = [("/usr/local/lib/retrovue-playout/modules", rvtest.env("RV_MODULE_DIR")),
+    subs = [("/usr/lib/retrovue-playout/modules", rvtest.env("RV_MODULE_DIR")),
             ("/var/lib/retrovue-playout", os.path.join(work, "state")),
             ("/var/log/retrovue-playout", os.path.join(work, "logs")),
             ("/run/retrovue", os.path.join(work, "run"))]
@@ -50,7 +50,7 @@ def main():
     for d in ("state/plans", "logs/asrun", "run"):
         os.makedirs(os.path.join(work, d))
     checked = rvtest.write(os.path.join(work, "production.conf"), rewrite(text, work, False))
-    leftover = [p for p in ("/usr/local", "/var/", "/run/retrovue") if p in
+    leftover = [p for p in ("/usr/", "/var/", "/run/retrovue") if p in
                 re.sub(r"#.*", "", open(checked).read())]
     tap.ok(not leftover, "every system path rewritten %s" % leftover)
     rc, _, err = rvtest.run_engine(checked, ["--check-config"], timeout=120)
@@ -64,10 +64,13 @@ def main():
 
     analyze = shutil.which("systemd-analyze")
     if analyze:
-        # verify checks that ExecStart exists: point it at this build's binary.
+        # verify checks that ExecStart exists: point it at this build's binary;
+        # and that man pages in Documentation= exist: the build's is not
+        # installed (package.deb verifies the installed unit as it is).
         unit_copy = rvtest.write(os.path.join(work, "retrovue-playout.service"),
-                                 unit.replace("/usr/local/bin/retrovue_playout",
-                                              rvtest.env("RV_BIN")))
+                                 unit.replace("/usr/bin/retrovue_playout",
+                                              rvtest.env("RV_BIN"))
+                                 .replace("man:retrovue_playout(8) ", ""))
         p = subprocess.run([analyze, "verify", unit_copy], capture_output=True, text=True)
         tap.ok(p.returncode == 0 and not p.stderr.strip(),
                "systemd-analyze verify accepts the unit %s" % p.stderr.strip()[-300:])

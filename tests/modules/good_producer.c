@@ -127,4 +127,5 @@ static const rv_producer_ops test_producer_ops = {
 
 RV_MODULE_DEFINE(.kind = RV_KIND_PRODUCER, .name = "test-producer", .version = "1.0.0",
                  .description = "flat grey test pictures and silence for slate: and test: URIs",
-                 .options = test_producer_options, .producer = &test_producer_ops)
+                 .options = test_producer_options, .producer = &test_producer_ops,
+                 .test_uri = "test:conformance")

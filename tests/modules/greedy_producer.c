@@ -75,4 +75,5 @@ static const rv_producer_ops greedy_producer_ops = {
 
 RV_MODULE_DEFINE(.kind = RV_KIND_PRODUCER, .name = "test-greedy-producer", .version = "1.0.0",
                  .description = "delivers frames past its budget (conformance self-test)",
-                 .producer = &greedy_producer_ops)
+                 .producer = &greedy_producer_ops,
+                 .test_uri = "slate:")

@@ -90,6 +90,12 @@ static const config_case cases[] = {
     {"engine required", 0, NULL, 0, 0, 1, "engine", "missing (required)"},
     {"module_dir is a string", 2, "  module_dir = 5;", 0, 0, 2, "engine.module_dir",
      "must be a string"},
+    {"module_dir list element is a string", 2, "  module_dir = ( \"a\", 5 );", 0, 0, 2,
+     "engine.module_dir.[1]", "must be a string"},
+    {"module_dir list not empty", 2, "  module_dir = [ ];", 0, 0, 2, "engine.module_dir",
+     "must not be empty"},
+    {"module_dir folder has no ':'", 2, "  module_dir = [ \"a\", \"b:c\" ];", 0, 0, 2,
+     "engine.module_dir.[1]", "contains ':'"},
     {"log_level is a level", 4, "  log_level = \"loud\";", 0, 0, 4, "engine.log_level",
      "'loud' is not one of error, warn, info, debug"},
     {"control_listen addresses", 5, "  control_listen = [\"127.0.0.1:50051\", \"nowhere\"];", 0, 0,
@@ -343,6 +349,19 @@ static void test_minimal(void)
            "minimal config: defaults (log level info, nothing optional, no plans_dir) %s", err);
     tap_ok(cfg && config_channel_for_id(cfg, 3) == NULL,
            "without channel_defaults an unlisted id has no channel");
+    config_free(cfg);
+
+    /* A module search path: a list, each folder resolved, joined with ':'. */
+    f = fopen(path, "w");
+    fputs("engine: { module_dir = [ \"/usr/lib/m\", \"extra/../third\" ]; plans_dir = \"/p\"; };\n",
+          f);
+    fclose(f);
+    rc = config_load(path, &cfg, err, sizeof(err));
+    char want[700];
+    snprintf(want, sizeof(want), "/usr/lib/m:%s/third", tmp_dir);
+    tap_ok(rc == RV_OK && cfg && strcmp(cfg->module_dir, want) == 0,
+           "module_dir as a list: every folder resolved, in order: %s %s",
+           cfg ? cfg->module_dir : "", err);
     config_free(cfg);
 
     snprintf(path, sizeof(path), "%s/missing.conf", tmp_dir);

@@ -215,6 +215,61 @@ static void test_duplicates(const char *tmp)
     test_duplicate_after(first);
 }
 
+/** module_dir as a search path: a second folder adds its modules; the same
+ *  module name in two folders is an error naming both files. */
+static void test_scan_path(const char *tmp, const char *dir)
+{
+    char third[512];
+    char link[1024];
+    char list[1200];
+    char err[2048] = "";
+    snprintf(third, sizeof(third), "%s/third", tmp);
+    if (mkdir(third, 0700) != 0) {
+        tap_ok(0, "mkdir %s", third);
+        return;
+    }
+    /* third: a second copy of test-producer under another file name. */
+    snprintf(link, sizeof(link), "%s/producer_copy.so", third);
+    if (copy_file(GOOD("good_producer.so"), link) != 0)
+        tap_diag("copy to %s failed", link);
+
+    /* dir holds test-producer, test-renderer, test-sink, test-old-sink. */
+    module_registry *reg = registry_create();
+    snprintf(list, sizeof(list), "%s/only_sink", tmp);
+    mkdir(list, 0700);
+    char only[600];
+    snprintf(only, sizeof(only), "%s/only_sink/good_sink.so", tmp);
+    copy_file(GOOD("good_sink.so"), only);
+    snprintf(list, sizeof(list), "%s/only_sink:%s", tmp, third);
+    int n = registry_scan_path(reg, list, err, sizeof(err));
+    tap_ok(n == 2 && registry_find(reg, "test-sink") && registry_find(reg, "test-producer"),
+           "scan_path loads the modules of both folders in order (%d) %s", n, err);
+    registry_destroy(reg);
+
+    reg = registry_create();
+    snprintf(list, sizeof(list), "%s:%s", dir, third);
+    n = registry_scan_path(reg, list, err, sizeof(err));
+    char first_file[600];
+    snprintf(first_file, sizeof(first_file), "%s/good_producer.so", dir);
+    tap_ok(n == RV_ELOAD_DUPLICATE && strstr(err, link) && strstr(err, first_file) &&
+               strstr(err, "test-producer"),
+           "the same module name in two folders is an error naming both files: %s", err);
+    registry_destroy(reg);
+
+    reg = registry_create();
+    snprintf(list, sizeof(list), "%s:%s/nowhere", third, tmp);
+    n = registry_scan_path(reg, list, err, sizeof(err));
+    tap_ok(n == RV_ENOENT && strstr(err, "nowhere"),
+           "an unreadable folder of the path is an error naming it: %s", err);
+    registry_destroy(reg);
+
+    unlink(only);
+    snprintf(list, sizeof(list), "%s/only_sink", tmp);
+    rmdir(list);
+    unlink(link);
+    rmdir(third);
+}
+
 static void test_scan_dir(const char *tmp)
 {
     char dir[512];
@@ -259,6 +314,8 @@ static void test_scan_dir(const char *tmp)
     snprintf(path, sizeof(path), "%s/missing", tmp);
     tap_ok(registry_scan_dir(reg, path) == RV_ENOENT, "a missing folder is RV_ENOENT");
     registry_destroy(reg);
+
+    test_scan_path(tmp, dir);
 
     /* clean up the folder */
     for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++) {

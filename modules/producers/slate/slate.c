@@ -533,4 +533,5 @@ static const rv_producer_ops slate_ops = {
 
 RV_MODULE_DEFINE(.kind = RV_KIND_PRODUCER, .name = "slate", .version = "1.0.0",
                  .description = "generated slate card: bars or a colour, title, clock, tone",
-                 .options = slate_options, .producer = &slate_ops)
+                 .options = slate_options, .producer = &slate_ops,
+                 .test_uri = "slate:bars")
