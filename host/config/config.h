@@ -30,6 +30,11 @@ typedef struct config_binding {
     char *key_path;            /**< e.g. "channels.[0].sinks.[1]", owned */
     const loaded_module *mod;  /**< set by config_bind */
     rv_options *options;       /**< set by config_bind, owned */
+    /* A transport (ABI 1.2) in a channel's sinks list also binds an encoder:
+     * the binding's options are split by which module declares each key. */
+    char *encoder;             /**< encoder module as written, owned; NULL = "mpegts" */
+    const loaded_module *encoder_mod;  /**< set by config_bind for a transport */
+    rv_options *encoder_options;       /**< set by config_bind, owned; the rendition's settings */
 } config_binding;
 
 typedef struct config_profile {

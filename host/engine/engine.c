@@ -212,8 +212,11 @@ static int engine_apply_port(engine *e, config_channel *cc, int32_t port, char *
         return RV_OK;
     }
     const loaded_module *m = registry_find(e->reg, "mpegts-tcp");
-    if (!m || m->kind != RV_KIND_SINK) {
-        snprintf(msg, msglen, "port %d requested but the mpegts-tcp sink module is not loaded",
+    const loaded_module *enc = registry_find(e->reg, "mpegts");
+    if (!m || m->kind != RV_KIND_TRANSPORT || !enc || enc->kind != RV_KIND_ENCODER) {
+        snprintf(msg, msglen,
+                 "port %d requested but the mpegts-tcp transport or the mpegts encoder module "
+                 "is not loaded",
                  port);
         return RV_ENOTSUP;
     }
@@ -225,7 +228,9 @@ static int engine_apply_port(engine *e, config_channel *cc, int32_t port, char *
     memset(b, 0, sizeof(*b));
     b->module = strdup("mpegts-tcp");
     b->mod = m;
+    b->encoder_mod = enc;
     if (!b->module || options_defaults(m->info->options, &b->options, err, sizeof(err)) != RV_OK ||
+        options_defaults(enc->info->options, &b->encoder_options, err, sizeof(err)) != RV_OK ||
         options_override(b->options, &value, err, sizeof(err)) != RV_OK) {
         config_binding_clear(b);
         snprintf(msg, msglen, "port %d: %s", port, err);

@@ -10,7 +10,7 @@
 #define RETROVUE_VERSION_H
 
 #define RV_ABI_MAJOR 1
-#define RV_ABI_MINOR 1
+#define RV_ABI_MINOR 2
 
 #define RV_VERSION_MAJOR 0
 #define RV_VERSION_MINOR 1

@@ -33,7 +33,7 @@ typedef struct ts_pkt_queue {
 struct ts_muxer {
     const rv_host_api *host;
     rv_context *ctx;
-    ts_fanout *out;
+    ts_output out;
     AVFormatContext *fmt;
     AVIOContext *io;
     ts_pkt_queue queue[2];
@@ -47,7 +47,7 @@ static int mux_io_write(void *opaque, uint8_t *buf, int size)
 #endif
 {
     ts_muxer *mux = opaque;
-    ts_fanout_append(mux->out, buf, (size_t)size);
+    mux->out.append(mux->out.opaque, buf, (size_t)size);
     return size;
 }
 
@@ -71,7 +71,7 @@ static int mux_add_stream(ts_muxer *mux, const AVCodecContext *c, int64_t pid)
 }
 
 int ts_muxer_create(const ts_muxer_config *cfg, const AVCodecContext *video,
-                    const AVCodecContext *audio, ts_fanout *out, const rv_host_api *host,
+                    const AVCodecContext *audio, const ts_output *out, const rv_host_api *host,
                     rv_context *ctx, ts_muxer **result)
 {
     ts_muxer *mux;
@@ -94,7 +94,7 @@ int ts_muxer_create(const ts_muxer_config *cfg, const AVCodecContext *video,
         return RV_ENOMEM;
     mux->host = host;
     mux->ctx = ctx;
-    mux->out = out;
+    mux->out = *out;
     rc = RV_ENOMEM;
     if (avformat_alloc_output_context2(&mux->fmt, NULL, "mpegts", NULL) < 0 || !mux->fmt)
         goto fail;
@@ -156,7 +156,7 @@ static int mux_write(ts_muxer *mux, AVPacket *pkt)
 
     if (pkt->stream_index == TS_STREAM_VIDEO && (pkt->flags & AV_PKT_FLAG_KEY)) {
         avio_flush(mux->io);
-        ts_fanout_mark_keyframe(mux->out);
+        mux->out.mark_keyframe(mux->out.opaque);
         /* belt and braces: the muxer also re-sends PAT/PMT before keyframes */
         av_opt_set(mux->fmt->priv_data, "mpegts_flags", "+resend_headers", 0);
     }
