@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "channel/channel_internal.h"
 #include "core/log.h"
@@ -17,6 +18,10 @@
 #define FREEZE_MAX_MS 250
 /** The ring holds about this much output ahead of the output thread. */
 #define RING_AHEAD_MS 500
+/** A start whose epoch is past stages the ticks due plus this many first. */
+#define CATCHUP_LEAD_TICKS 2
+/** ... but waits at most this long for them. */
+#define CATCHUP_TIMEOUT_NS (500LL * 1000 * 1000)
 /** How long start waits (real time) for the first frame. */
 #define PRIME_TIMEOUT_NS (10LL * 1000 * 1000 * 1000)
 
@@ -38,6 +43,13 @@ void channel_on_event(void *owner, rv_context *ctx, rv_event_type type, int code
 {
     channel *ch = owner;
     (void)ctx;
+    (void)subject;
+    if (type == RV_EVENT_CLIENT_LEAVE) {
+        channel_event ev = {.type = CHANNEL_EVENT_CLIENT_LEFT, .tick = -1,
+                            .text = message ? message : ""};
+        channel_emit(ch, &ev);
+        return;
+    }
     if (type != RV_EVENT_ASSET_ERROR && type != RV_EVENT_SINK_ERROR)
         return;
     pthread_mutex_lock(&ch->status_lock);
@@ -137,6 +149,8 @@ static channel *channel_alloc(const channel_params *params)
     ch->rate = params->format.frame_rate;
     ch->clock = params->clock;
     ch->asrun = params->asrun;
+    ch->on_event = params->on_event;
+    ch->event_user = params->event_user;
     ch->is_virtual = clock_is_virtual(params->clock);
     pthread_mutex_init(&ch->plan_lock, NULL);
     pthread_mutex_init(&ch->finish_lock, NULL);
@@ -225,7 +239,10 @@ static void channel_join_threads(channel *ch)
     ch->threads_started = 0;
 }
 
-/** Wait (real time) until the producer has staged the first frame. */
+/** Wait (real time) until the producer has staged the first frame, and,
+ *  when the epoch lies in the past (a session joined at a given instant),
+ *  every tick already due plus a few, so the output's catch-up burst never
+ *  outruns the producer (bounded by the ring and CATCHUP_TIMEOUT_NS). */
 static int channel_prime(channel *ch)
 {
     int64_t waited = 0;
@@ -236,7 +253,18 @@ static int channel_prime(channel *ch)
         ring_wait_data(ch->ring, step);
         waited += step;
     }
-    return RV_OK;
+    int64_t start_ns = clock_now_utc_ns(ch->clock);
+    for (;;) {
+        int64_t now_ns = clock_now_utc_ns(ch->clock);
+        int64_t due = clock_first_tick_at(ch->epoch_utc_ms, ch->rate, now_ns / 1000000);
+        int64_t want = due + CATCHUP_LEAD_TICKS;
+        int64_t room = (int64_t)ring_capacity(ch->ring) - 1;
+        if (due <= 0 || ch->is_virtual || now_ns - start_ns >= CATCHUP_TIMEOUT_NS ||
+            (int64_t)ring_count(ch->ring) >= (want < room ? want : room))
+            return RV_OK;
+        struct timespec ts = {0, 2 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
 }
 
 int channel_start(const channel_params *params, channel **out, char *err, size_t errlen)
@@ -252,7 +280,7 @@ int channel_start(const channel_params *params, channel **out, char *err, size_t
     atomic_store(&ch->gen, 1);
     atomic_store(&ch->restart_tick, 0);
     int64_t now_ns = clock_now_utc_ns(ch->clock);
-    ch->epoch_utc_ms = now_ns / 1000000;
+    ch->epoch_utc_ms = params->epoch_utc_ms ? params->epoch_utc_ms : now_ns / 1000000;
     ch->epoch_ns = ch->epoch_utc_ms * 1000000;
     atomic_store(&ch->stop_tick, params->stop_utc_ms == INT64_MAX
                                      ? INT64_MAX
@@ -315,6 +343,24 @@ void channel_stop(channel *ch)
     log_write(RV_LOG_INFO, ch->id, NULL, "stopped after tick %" PRId64,
               (int64_t)atomic_load(&ch->last_tick));
     channel_free(ch);
+}
+
+plan *channel_plan_ref(channel *ch)
+{
+    pthread_mutex_lock(&ch->plan_lock);
+    plan *p = plan_ref(ch->pending ? ch->pending : ch->plan);
+    pthread_mutex_unlock(&ch->plan_lock);
+    return p;
+}
+
+int64_t channel_ticks_emitted(channel *ch)
+{
+    return atomic_load(&ch->last_tick) + 1;
+}
+
+int64_t channel_epoch_utc_ms(channel *ch)
+{
+    return ch->epoch_utc_ms;
 }
 
 channel_preview *channel_get_preview(channel *ch)

@@ -21,6 +21,39 @@
 
 typedef struct channel channel;
 
+/** What the output thread reports as it airs the plan. Never zero. */
+typedef enum channel_event_type {
+    CHANNEL_EVENT_BLOCK_STARTED = 1,   /**< a block's first tick airs */
+    CHANNEL_EVENT_BLOCK_ENDED = 2,     /**< a block left the air (its fence, a swap, the stop) */
+    CHANNEL_EVENT_SEGMENT_STARTED = 3, /**< a segment's first tick airs */
+    CHANNEL_EVENT_SEGMENT_ENDED = 4,   /**< a segment ended; `record` is its as-run line */
+    CHANNEL_EVENT_GAP_STARTED = 5,     /**< no block owns the tick (a dry block queue) */
+    CHANNEL_EVENT_CLIENT_LEFT = 6      /**< a sink's client left; `text` says which
+                                            ("<target>: <reason>"); from the sink's thread */
+} channel_event_type;
+
+/** One report. Pointers are borrowed for the call only. */
+typedef struct channel_event {
+    channel_event_type type;
+    int64_t tick;                  /**< the tick it happened at (the first tick of what starts,
+                                        the first tick after what ended) */
+    int64_t utc_ms;                /**< that tick's instant */
+    const plan_block *block;       /**< BLOCK_*, SEGMENT_*: the block (NULL in a gap) */
+    const plan_segment *segment;   /**< SEGMENT_*: the segment */
+    int64_t first_tick;            /**< BLOCK_ENDED: the block's first aired tick */
+    int64_t fence_tick;            /**< BLOCK_*: the block's fence on the grid */
+    int64_t ticks_by_source[5];    /**< BLOCK_ENDED: ticks aired, by rv_tick_source */
+    int join_in_progress;          /**< *_STARTED: entered after its first tick */
+    const struct asrun_record *record; /**< SEGMENT_ENDED */
+    const char *text;              /**< CLIENT_LEFT: the sink's message */
+} channel_event;
+
+/** Receives the channel's events. Thread: the channel's output thread
+ *  (CLIENT_LEFT: the reporting sink's thread): copy what you need and
+ *  return at once (no I/O, no waiting on other locks than a short one of
+ *  your own). */
+typedef void (*channel_event_fn)(void *user, const channel_event *ev);
+
 /** What a channel starts with. Pointers borrowed for the call unless said. */
 typedef struct channel_params {
     const config_channel *cfg;     /**< bindings (options already overridden) */
@@ -29,6 +62,9 @@ typedef struct channel_params {
     master_clock *clock;           /**< borrowed; outlives the channel */
     int64_t stop_utc_ms;           /**< emit ticks due before this, then end; INT64_MAX: run */
     struct asrun_writer *asrun;    /**< borrowed, outlives the channel; NULL: none */
+    int64_t epoch_utc_ms;          /**< tick 0's instant; 0: now */
+    channel_event_fn on_event;     /**< NULL: none */
+    void *event_user;              /**< borrowed, outlives the channel */
 } channel_params;
 
 /** Build every instance, compute the epoch, prime the first frame, start the
@@ -37,6 +73,13 @@ typedef struct channel_params {
 int channel_start(const channel_params *params, channel **out, char *err, size_t errlen);
 /** Swap in @p p (one reference passes to the channel) at the next tick. */
 void channel_update_plan(channel *ch, plan *p);
+/** A reference to the newest plan (the pending swap, else the one on air);
+ *  the caller unrefs it. Thread: any. */
+plan *channel_plan_ref(channel *ch);
+/** Ticks emitted so far (the next tick's index). Thread: any. */
+int64_t channel_ticks_emitted(channel *ch);
+/** The channel's tick 0 instant (UTC ms). Thread: any. */
+int64_t channel_epoch_utc_ms(channel *ch);
 /** Stop threads, flush and stop sinks, destroy instances, free. Control thread. */
 void channel_stop(channel *ch);
 

@@ -39,7 +39,7 @@ static void tally_submit(channel *ch, const plan *p, const timeline_pos *pos,
     const plan_block *b = timeline_block(p, pos);
     const plan_segment *s = timeline_segment(p, pos);
     atomic_fetch_add(&ch->segments_by_outcome[status], 1);
-    if (!ch->asrun)
+    if (!ch->asrun && !ch->on_event)
         return;
     asrun_record rec = {
         .channel_id = ch->id,
@@ -60,7 +60,22 @@ static void tally_submit(channel *ch, const plan *p, const timeline_pos *pos,
     snprintf(rec.block_id, sizeof(rec.block_id), "%s", b->id);
     snprintf(rec.event_id, sizeof(rec.event_id), "%s", s->event_id);
     snprintf(rec.asset_uri, sizeof(rec.asset_uri), "%s", s->asset_uri);
-    asrun_writer_submit(ch->asrun, &rec, ch->is_virtual);
+    if (ch->asrun)
+        asrun_writer_submit(ch->asrun, &rec, ch->is_virtual);
+    int64_t end_tick = t->first_aired_tick;
+    for (int i = 0; i < 5; i++)
+        end_tick += t->by_source[i];
+    channel_event ev = {.type = CHANNEL_EVENT_SEGMENT_ENDED,
+                        .tick = end_tick,
+                        .utc_ms = ch->epoch_utc_ms + rv_ticks_to_ns(ch->rate, end_tick) / 1000000,
+                        .block = b,
+                        .segment = s,
+                        .first_tick = t->first_aired_tick,
+                        .fence_tick = pos->end_tick,
+                        .join_in_progress = t->join_in_progress,
+                        .record = &rec};
+    memcpy(ev.ticks_by_source, t->by_source, sizeof(ev.ticks_by_source));
+    channel_emit(ch, &ev);
 }
 
 void channel_tally_finish(channel *ch, const plan *p, const timeline_pos *pos,

@@ -166,6 +166,8 @@ struct channel {
     atomic_uint_fast64_t segments_by_outcome[6]; /**< indexed by asrun_status */
     atomic_llong position_ms;
     asrun_writer *asrun;          /**< borrowed; NULL: no as-run log */
+    channel_event_fn on_event;    /**< output thread's reports; NULL: none */
+    void *event_user;
     channel_preview *preview;     /**< owned: the latest image a module published */
     atomic_int state;             /**< channel_state */
 
@@ -229,6 +231,13 @@ void channel_tally_finish(channel *ch, const plan *p, const timeline_pos *pos,
                           const segment_tally *t);
 /** A segment that owned no tick was passed over. Output thread. */
 void channel_tally_skipped(channel *ch, const plan *p, const timeline_pos *pos);
+
+/** Report @p ev (borrowed) to the channel's listener, if any. Output thread. */
+static inline void channel_emit(channel *ch, const channel_event *ev)
+{
+    if (ch->on_event)
+        ch->on_event(ch->event_user, ev);
+}
 
 /* channel.c */
 /** Event callback for every module instance of the channel. Thread: any. */

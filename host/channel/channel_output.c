@@ -32,6 +32,15 @@ typedef struct output_state {
     segment_tally tally;        /**< what the segment on air has aired so far */
     int refilling;              /**< a plan swap restarted production: no frame of the
                                      new generation has aired yet */
+    /* the block on air (copied: a plan swap frees the old plan's strings) */
+    int in_block;               /**< a block is on air */
+    int in_gap;                 /**< no block owns the tick (reported once) */
+    char block_id[256];
+    int64_t block_start_utc_ms;
+    int64_t block_end_utc_ms;
+    int64_t block_first_tick;   /**< first tick it aired */
+    int64_t block_fence_tick;
+    int64_t block_by_source[5]; /**< ticks it aired, by source */
 } output_state;
 
 void channel_release_staged(staged_frame *f)
@@ -87,6 +96,90 @@ static int same_airing(const plan *pa, const timeline_pos *a, const plan *pb,
            strcmp(sa->asset_uri, sb->asset_uri) == 0;
 }
 
+static int64_t output_tick_utc_ms(const channel *ch, int64_t tick)
+{
+    return ch->epoch_utc_ms + rv_ticks_to_ns(ch->rate, tick) / 1000000;
+}
+
+/** The block on air left at tick @p n: report it. */
+static void output_block_ended(channel *ch, output_state *os, int64_t n)
+{
+    if (!os->in_block)
+        return;
+    plan_block gone = {.id = os->block_id,
+                       .start_utc_ms = os->block_start_utc_ms,
+                       .end_utc_ms = os->block_end_utc_ms};
+    channel_event ev = {.type = CHANNEL_EVENT_BLOCK_ENDED,
+                        .tick = n,
+                        .utc_ms = output_tick_utc_ms(ch, n),
+                        .block = &gone,
+                        .first_tick = os->block_first_tick,
+                        .fence_tick = os->block_fence_tick};
+    memcpy(ev.ticks_by_source, os->block_by_source, sizeof(ev.ticks_by_source));
+    os->in_block = 0;
+    channel_emit(ch, &ev);
+}
+
+/** Tick @p n airs the position os->pos: when its block is not the one on
+ *  air, report the old block's end and the new block's start (or the gap). */
+static void output_track_block(channel *ch, output_state *os, int64_t n)
+{
+    const plan_block *b = timeline_block(os->plan, &os->pos);
+    if (b && os->in_block && b->start_utc_ms == os->block_start_utc_ms &&
+        b->end_utc_ms == os->block_end_utc_ms && strcmp(b->id, os->block_id) == 0)
+        return;
+    output_block_ended(ch, os, n);
+    if (!b) {
+        if (os->in_gap)
+            return;
+        os->in_gap = 1;
+        if (os->plan->gap_pad)
+            log_write(RV_LOG_WARN, ch->id, NULL,
+                      "no block owns tick %" PRId64 " (the block queue ran dry): airing black "
+                      "and silence until a block is fed",
+                      n);
+        channel_event gap = {.type = CHANNEL_EVENT_GAP_STARTED, .tick = n,
+                             .utc_ms = output_tick_utc_ms(ch, n)};
+        channel_emit(ch, &gap);
+        return;
+    }
+    os->in_gap = 0;
+    os->in_block = 1;
+    snprintf(os->block_id, sizeof(os->block_id), "%s", b->id);
+    os->block_start_utc_ms = b->start_utc_ms;
+    os->block_end_utc_ms = b->end_utc_ms;
+    os->block_first_tick = n;
+    os->block_fence_tick = clock_first_tick_at(ch->epoch_utc_ms, ch->rate, b->end_utc_ms);
+    memset(os->block_by_source, 0, sizeof(os->block_by_source));
+    channel_event ev = {.type = CHANNEL_EVENT_BLOCK_STARTED,
+                        .tick = n,
+                        .utc_ms = output_tick_utc_ms(ch, n),
+                        .block = b,
+                        .fence_tick = os->block_fence_tick,
+                        .join_in_progress =
+                            n > clock_first_tick_at(ch->epoch_utc_ms, ch->rate, b->start_utc_ms)};
+    channel_emit(ch, &ev);
+}
+
+/** The segment at os->pos starts airing at tick @p n. */
+static void output_segment_started(channel *ch, output_state *os, int64_t n, int join)
+{
+    channel_tally_begin(&os->tally, n, join);
+    output_track_block(ch, os, n);
+    const plan_segment *s = timeline_segment(os->plan, &os->pos);
+    if (!s)
+        return;
+    channel_event ev = {.type = CHANNEL_EVENT_SEGMENT_STARTED,
+                        .tick = n,
+                        .utc_ms = output_tick_utc_ms(ch, n),
+                        .block = timeline_block(os->plan, &os->pos),
+                        .segment = s,
+                        .first_tick = os->pos.first_tick,
+                        .fence_tick = os->pos.end_tick,
+                        .join_in_progress = join};
+    channel_emit(ch, &ev);
+}
+
 /** Publish what is on air for status readers. */
 static void output_publish_now(channel *ch, const output_state *os)
 {
@@ -119,7 +212,7 @@ static void output_advance(channel *ch, output_state *os, int64_t n)
                                                       &os->pos))
         if (os->pos.first_tick == os->pos.end_tick)
             channel_tally_skipped(ch, os->plan, &os->pos);
-    channel_tally_begin(&os->tally, n, 0);
+    output_segment_started(ch, os, n, 0);
     output_publish_now(ch, os);
 }
 
@@ -153,11 +246,13 @@ static void output_apply_pending(channel *ch, output_state *os, int64_t n)
     if (!soft) {
         os->refilling = 1;
         channel_tally_finish(ch, os->plan, &os->pos, &os->tally);
-        channel_tally_begin(&os->tally, n, npos.first_tick < n);
     }
-    plan_unref(os->plan);
+    plan *old = os->plan;
     os->plan = next;
     os->pos = npos;
+    if (!soft)
+        output_segment_started(ch, os, n, npos.first_tick < n);
+    plan_unref(old);
     output_publish_now(ch, os);
 }
 
@@ -213,6 +308,14 @@ static void output_fill(channel *ch, output_state *os, int64_t n, rv_tick *t)
         t->source = RV_SOURCE_FREEZE;
         return;
     }
+    if (os->plan->gap_pad && (os->refilling || os->pos.in_gap)) {
+        /* a fed session refilling after a late block, or its queue ran dry:
+         * black and silence, as the gap itself airs */
+        frame_pool_video_ref(ch->black);
+        t->video = ch->black;
+        t->source = RV_SOURCE_PAD;
+        return;
+    }
     rv_video_frame *fallback = atomic_load(&ch->fallback);
     frame_pool_video_ref(fallback);
     t->video = fallback;
@@ -240,6 +343,7 @@ static void output_account(channel *ch, output_state *os, const rv_tick *t, int6
     atomic_store(&ch->last_tick, t->tick);
     atomic_store(&ch->position_ms, t->asset_offset_ms);
     os->tally.by_source[t->source]++;
+    os->block_by_source[t->source]++;
 }
 
 static void output_finish(channel *ch)
@@ -258,7 +362,7 @@ void *channel_output_main(void *arg)
     os.plan = plan_ref(ch->plan);
     pthread_mutex_unlock(&ch->plan_lock);
     timeline_locate(os.plan, ch->epoch_utc_ms, ch->rate, 0, &os.pos);
-    channel_tally_begin(&os.tally, 0, os.pos.first_tick < 0);
+    output_segment_started(ch, &os, 0, os.pos.first_tick < 0);
     output_publish_now(ch, &os);
     int64_t n = 0;
 
@@ -294,6 +398,7 @@ void *channel_output_main(void *arg)
     }
     if (n > os.tally.first_aired_tick)
         channel_tally_finish(ch, os.plan, &os.pos, &os.tally);
+    output_block_ended(ch, &os, n);
     frame_pool_video_release(os.last);
     plan_unref(os.plan);
     output_finish(ch);

@@ -174,11 +174,35 @@ void channel_preload_clear(channel *ch)
     pthread_mutex_unlock(&ch->preload_lock);
 }
 
+/** The segment at @p pa/@p a opens exactly like the one at @p pb/@p b: same
+ *  instants, ticks, asset, offset and audio (so a plan swap that keeps the
+ *  next segment, as every block fed to a session does, keeps its preload). */
+static int preload_same_segment(const plan *pa, const timeline_pos *a, const plan *pb,
+                                const timeline_pos *b)
+{
+    const plan_segment *sa = timeline_segment(pa, a);
+    const plan_segment *sb = timeline_segment(pb, b);
+    if (!sa || !sb)
+        return 0;
+    return a->first_tick == b->first_tick && a->end_tick == b->end_tick &&
+           a->start_utc_ms == b->start_utc_ms && sa->type == sb->type &&
+           sa->asset_start_offset_ms == sb->asset_start_offset_ms && sa->gain_db == sb->gain_db &&
+           strcmp(sa->asset_uri, sb->asset_uri) == 0 && strcmp(sa->event_id, sb->event_id) == 0;
+}
+
 static void preload_request(channel *ch, int64_t gen, plan *p, const timeline_pos *pos)
 {
-    channel_preload_clear(ch);
     pthread_mutex_lock(&ch->preload_lock);
     preload_slot *slot = &ch->preload;
+    if (slot->state != PRELOAD_IDLE && !slot->discard &&
+        preload_same_segment(slot->plan, &slot->pos, p, pos)) {
+        slot->gen = gen; /* already opening (or open): keep it */
+        pthread_mutex_unlock(&ch->preload_lock);
+        return;
+    }
+    pthread_mutex_unlock(&ch->preload_lock);
+    channel_preload_clear(ch);
+    pthread_mutex_lock(&ch->preload_lock);
     while (slot->state == PRELOAD_BUSY && !atomic_load(&ch->stopping))
         pthread_cond_wait(&ch->preload_cond, &ch->preload_lock);
     if (slot->state == PRELOAD_IDLE) {
@@ -195,14 +219,14 @@ static void preload_request(channel *ch, int64_t gen, plan *p, const timeline_po
 
 /** Take the preloaded segment if it is the one wanted (waiting for it if it
  *  is still opening). Returns 1 with *rc set when taken, 0 otherwise. */
-static int preload_take(channel *ch, int64_t gen, const plan *p, int64_t first_tick,
+static int preload_take(channel *ch, const plan *p, const timeline_pos *pos, int64_t first_tick,
                         open_segment *out, int *rc)
 {
     int taken = 0;
     pthread_mutex_lock(&ch->preload_lock);
     preload_slot *slot = &ch->preload;
-    int match = slot->state != PRELOAD_IDLE && slot->gen == gen && slot->plan == p &&
-                slot->first_tick == first_tick;
+    int match = slot->state != PRELOAD_IDLE && !slot->discard && slot->first_tick == first_tick &&
+                preload_same_segment(slot->plan, &slot->pos, p, pos);
     while (match && slot->state != PRELOAD_DONE && !atomic_load(&ch->stopping))
         pthread_cond_wait(&ch->preload_cond, &ch->preload_lock);
     if (match && slot->state == PRELOAD_DONE) {
@@ -326,16 +350,16 @@ static void producer_enter(channel *ch, producer_state *ps)
     ps->retry_tick = INT64_MAX;
     ps->backoff_ms = 0;
     ps->preload_requested = 0;
-    if (!s) {
+    if (!s && !ps->plan->gap_pad) {
         producer_enter_slate(ch, ps, 0);
         return;
     }
-    if (s->type == RV_SEGMENT_PAD) {
+    if (!s || s->type == RV_SEGMENT_PAD) {
         ps->mode = MODE_PAD;
         return;
     }
     int rc;
-    if (!preload_take(ch, ps->gen, ps->plan, ps->t, &ps->cur, &rc))
+    if (!preload_take(ch, ps->plan, &ps->pos, ps->t, &ps->cur, &rc))
         rc = segment_open_content(ch, ps->plan, &ps->pos, ps->t, &ps->cur);
     if (rc != RV_OK) {
         producer_fail(ch, ps, rc, 0);
@@ -366,7 +390,6 @@ static void producer_adopt_slate(channel *ch, producer_state *ps)
 static void producer_switch(channel *ch, producer_state *ps)
 {
     producer_close(ps);
-    channel_preload_clear(ch);
     plan_unref(ps->plan);
     ps->plan = ps->switch_plan;
     ps->switch_plan = NULL;
@@ -394,8 +417,7 @@ static void producer_check_generation(channel *ch, producer_state *ps)
     plan_unref(ps->switch_plan);
     ps->switch_plan = p;
     ps->switch_tick = restart;
-    channel_preload_clear(ch);
-    ps->preload_requested = 0;
+    ps->preload_requested = 0; /* asked again from the new plan; kept if it is the same */
     if (ps->mode == MODE_NONE || ps->t >= restart)
         producer_switch(ch, ps);
 }

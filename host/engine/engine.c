@@ -16,32 +16,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "channel/channel.h"
+#include "engine/engine_internal.h"
 #include "channel/channel_preview.h"
 #include "core/log.h"
 #include "plan/plan.h"
+#include "session/block_session.h"
 #include "telemetry/asrun.h"
-
-typedef struct channel_slot {
-    int32_t id;
-    pthread_mutex_t lock;   /**< held for the whole of one control call */
-    channel *ch;            /**< NULL when stopped */
-    int32_t port;           /**< StartChannel's port override, 0 if none */
-} channel_slot;
-
-struct engine {
-    const config *cfg;      /**< cfg_lock: read for a call, written by reload */
-    pthread_rwlock_t cfg_lock;
-    const module_registry *reg;
-    master_clock *clock;
-    pthread_mutex_t lock;   /**< guards the slot array only */
-    channel_slot **slots;
-    size_t slot_count;
-    size_t slot_capacity;
-    atomic_llong stop_utc_ms;
-    struct asrun_writer *asrun;
-};
 
 const char *channel_state_name(channel_state s)
 {
@@ -86,6 +69,9 @@ void engine_destroy(engine *e)
     engine_stop_all(e);
     for (size_t i = 0; i < e->slot_count; i++) {
         pthread_mutex_destroy(&e->slots[i]->lock);
+        pthread_mutex_destroy(&e->slots[i]->sess_lock);
+        if (e->slots[i]->attached_fd >= 0)
+            close(e->slots[i]->attached_fd);
         free(e->slots[i]);
     }
     free(e->slots);
@@ -95,7 +81,7 @@ void engine_destroy(engine *e)
 }
 
 /** The slot for @p id, created on first use; NULL when out of memory. */
-static channel_slot *engine_slot(engine *e, int32_t id, int create)
+channel_slot *engine_slot(engine *e, int32_t id, int create)
 {
     channel_slot *found = NULL;
     pthread_mutex_lock(&e->lock);
@@ -113,7 +99,10 @@ static channel_slot *engine_slot(engine *e, int32_t id, int create)
         }
         if (e->slot_count < e->slot_capacity && (found = calloc(1, sizeof(*found)))) {
             found->id = id;
+            found->attached_fd = -1;
+            found->session_fd = -1;
             pthread_mutex_init(&found->lock, NULL);
+            pthread_mutex_init(&found->sess_lock, NULL);
             e->slots[e->slot_count++] = found;
         }
     }
@@ -122,8 +111,8 @@ static channel_slot *engine_slot(engine *e, int32_t id, int create)
 }
 
 /** Every asset of @p p must be served by a producer bound to @p ch. */
-static int engine_check_plan_producers(const config_channel *ch, const plan *p, char *msg,
-                                       size_t msglen)
+int engine_check_plan_producers(const config_channel *ch, const plan *p, char *msg,
+                                size_t msglen)
 {
     for (size_t b = 0; b < p->block_count; b++) {
         const plan_block *blk = &p->blocks[b];
@@ -170,7 +159,7 @@ static plan *engine_load_plan(engine *e, const config_channel *cc, const char *h
 }
 
 /** The configured channel for @p id, or one made from channel_defaults. */
-static config_channel *engine_channel_config(engine *e, int32_t id, char *msg, size_t msglen)
+config_channel *engine_channel_config(engine *e, int32_t id, char *msg, size_t msglen)
 {
     const config_channel *cc = config_find_channel(e->cfg, id);
     if (cc)
@@ -211,13 +200,38 @@ static int engine_apply_port(engine *e, config_channel *cc, int32_t port, char *
         }
         return RV_OK;
     }
-    const loaded_module *m = registry_find(e->reg, "mpegts-tcp");
+    return engine_add_sink(e, cc, "mpegts-tcp", &value, 1, msg, msglen);
+}
+
+/** A transport added to @p cc shares the encoder settings of the channel's
+ *  first transport (one encode), or takes the mpegts encoder's defaults. */
+static int engine_transport_encoder(engine *e, const config_channel *cc, config_binding *b,
+                                    char *err, size_t errlen)
+{
+    for (size_t i = 0; i < cc->sink_count; i++) {
+        const config_binding *o = &cc->sinks[i];
+        if (o->encoder_mod && o->encoder_options) {
+            b->encoder_mod = o->encoder_mod;
+            b->encoder_options = options_clone(o->encoder_options);
+            return b->encoder_options ? RV_OK : RV_ENOMEM;
+        }
+    }
     const loaded_module *enc = registry_find(e->reg, "mpegts");
-    if (!m || m->kind != RV_KIND_TRANSPORT || !enc || enc->kind != RV_KIND_ENCODER) {
-        snprintf(msg, msglen,
-                 "port %d requested but the mpegts-tcp transport or the mpegts encoder module "
-                 "is not loaded",
-                 port);
+    if (!enc || enc->kind != RV_KIND_ENCODER) {
+        snprintf(err, errlen, "the mpegts encoder module is not loaded");
+        return RV_ENOTSUP;
+    }
+    b->encoder_mod = enc;
+    return options_defaults(enc->info->options, &b->encoder_options, err, errlen);
+}
+
+int engine_add_sink(engine *e, config_channel *cc, const char *module, const raw_option *values,
+                    size_t count, char *msg, size_t msglen)
+{
+    char err[256] = "";
+    const loaded_module *m = registry_find(e->reg, module);
+    if (!m || (m->kind != RV_KIND_SINK && m->kind != RV_KIND_TRANSPORT)) {
+        snprintf(msg, msglen, "the %s sink or transport module is not loaded", module);
         return RV_ENOTSUP;
     }
     config_binding *grown = realloc(cc->sinks, (cc->sink_count + 1) * sizeof(*grown));
@@ -226,22 +240,31 @@ static int engine_apply_port(engine *e, config_channel *cc, int32_t port, char *
     cc->sinks = grown;
     config_binding *b = &cc->sinks[cc->sink_count];
     memset(b, 0, sizeof(*b));
-    b->module = strdup("mpegts-tcp");
+    b->module = strdup(module);
     b->mod = m;
-    b->encoder_mod = enc;
-    if (!b->module || options_defaults(m->info->options, &b->options, err, sizeof(err)) != RV_OK ||
-        options_defaults(enc->info->options, &b->encoder_options, err, sizeof(err)) != RV_OK ||
-        options_override(b->options, &value, err, sizeof(err)) != RV_OK) {
+    int rc = b->module ? options_defaults(m->info->options, &b->options, err, sizeof(err))
+                       : RV_ENOMEM;
+    if (rc == RV_OK && m->kind == RV_KIND_TRANSPORT)
+        rc = engine_transport_encoder(e, cc, b, err, sizeof(err));
+    for (size_t i = 0; rc == RV_OK && i < count; i++) {
+        /* each value goes to the module that declares it (the transport first) */
+        int mine = 0;
+        for (const rv_option *o = m->info->options; o && o->key && !mine; o++)
+            mine = strcmp(o->key, values[i].key) == 0;
+        rv_options *target = mine || !b->encoder_options ? b->options : b->encoder_options;
+        rc = options_override(target, &values[i], err, sizeof(err));
+    }
+    if (rc != RV_OK) {
         config_binding_clear(b);
-        snprintf(msg, msglen, "port %d: %s", port, err);
-        return RV_EINVAL;
+        snprintf(msg, msglen, "%s: %s", module, err[0] ? err : rv_strerror(rc));
+        return rc == RV_ENOMEM ? RV_ENOMEM : RV_EINVAL;
     }
     cc->sink_count++;
     return RV_OK;
 }
 
 /** channel_id must be positive; RV_EINVAL with the reason otherwise. */
-static int engine_check_id(int32_t channel_id, char *msg, size_t msglen)
+int engine_check_id(int32_t channel_id, char *msg, size_t msglen)
 {
     if (channel_id > 0)
         return RV_OK;
@@ -274,6 +297,13 @@ int engine_start_channel(engine *e, const engine_start_request *req, char *msg, 
         return RV_ENOMEM;
     }
     pthread_mutex_lock(&slot->lock);
+    if (slot->sess) {
+        snprintf(msg, msglen,
+                 "channel %d runs a BlockPlan session; StopBlockPlanSession before StartChannel",
+                 req->channel_id);
+        pthread_mutex_unlock(&slot->lock);
+        return RV_EBUSY;
+    }
     if (slot->ch) {
         const char *on_air = channel_plan_handle(slot->ch);
         if (strcmp(on_air, req->plan_handle) == 0) {
@@ -335,6 +365,14 @@ int engine_update_plan(engine *e, int32_t channel_id, const char *plan_handle, c
         snprintf(msg, msglen, "channel %d is not running; use StartChannel", channel_id);
         return RV_ESTATE;
     }
+    if (slot->sess) {
+        snprintf(msg, msglen,
+                 "channel %d runs a BlockPlan session: its plan is the blocks fed with "
+                 "FeedBlockPlan",
+                 channel_id);
+        pthread_mutex_unlock(&slot->lock);
+        return RV_ESTATE;
+    }
     if (strcmp(channel_plan_handle(slot->ch), plan_handle) == 0) {
         snprintf(msg, msglen, "channel %d is already on plan '%s'", channel_id, plan_handle);
         pthread_mutex_unlock(&slot->lock);
@@ -366,8 +404,11 @@ int engine_stop_channel(engine *e, int32_t channel_id, char *msg, size_t msglen)
         snprintf(msg, msglen, "channel %d was not running", channel_id);
         return RV_OK;
     }
+    if (slot->sess)
+        block_session_set_stream(slot->sess, ""); /* the sink closing is not a loss */
     channel_stop(slot->ch);
     slot->ch = NULL;
+    engine_session_end_locked(slot, "stopped", NULL, NULL);
     snprintf(msg, msglen, "channel %d stopped", channel_id);
     pthread_mutex_unlock(&slot->lock);
     return RV_OK;
@@ -393,8 +434,11 @@ void engine_stop_all(engine *e)
     channel_slot **slots = engine_slots_snapshot(e, &n);
     for (size_t i = 0; slots && i < n; i++) {
         pthread_mutex_lock(&slots[i]->lock);
+        if (slots[i]->sess)
+            block_session_set_stream(slots[i]->sess, "");
         channel_stop(slots[i]->ch);
         slots[i]->ch = NULL;
+        engine_session_end_locked(slots[i], "shutdown", NULL, NULL);
         pthread_mutex_unlock(&slots[i]->lock);
     }
     free(slots);
@@ -489,8 +533,9 @@ const config *engine_reload(engine *e, const config *cfg, int *refused)
             char msg[512];
             config_channel *cc = engine_channel_config(e, slots[i]->id, msg, sizeof(msg));
             char err[512];
-            if (cc && slots[i]->port > 0 &&
-                engine_apply_port(e, cc, slots[i]->port, msg, sizeof(msg)) != RV_OK) {
+            if (cc && ((slots[i]->port > 0 &&
+                        engine_apply_port(e, cc, slots[i]->port, msg, sizeof(msg)) != RV_OK) ||
+                       engine_session_config_locked(e, slots[i], cc, msg, sizeof(msg)) != RV_OK)) {
                 config_channel_free(cc);
                 cc = NULL;
             }

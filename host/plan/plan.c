@@ -93,7 +93,10 @@ void plan_derive_offsets(plan *p)
         int64_t offset_ms = 0;
         for (size_t s = 0; s < p->blocks[b].segment_count; s++) {
             p->blocks[b].segments[s].start_offset_ms = offset_ms;
-            offset_ms += p->blocks[b].segments[s].duration_ms;
+            /* saturate: validation then refuses the sum, never overflow */
+            if (__builtin_add_overflow(offset_ms, p->blocks[b].segments[s].duration_ms,
+                                       &offset_ms))
+                offset_ms = p->blocks[b].segments[s].duration_ms < 0 ? INT64_MIN : INT64_MAX;
         }
     }
 }

@@ -37,6 +37,8 @@ typedef struct plan_block {
 typedef struct plan {
     char *handle;                  /**< owned; the name it was loaded by */
     int loop;                      /**< repeat forever with period end - start */
+    int gap_pad;                   /**< ticks no block owns air black and silence (a fed
+                                        session whose queue ran dry), not the slate */
     plan_block *blocks;            /**< owned array */
     size_t block_count;
     int refcount;                  /**< atomic; use plan_ref / plan_unref */
@@ -55,6 +57,14 @@ plan *plan_parse_string(const char *text, const char *handle, char *err, size_t 
 
 /** Check every rule; RV_OK or RV_EINVAL with "block 'id' (#i) segment j: rule". */
 int plan_validate(const plan *p, char *err, size_t errlen);
+
+/** A plan made of copies of @p blocks (borrowed; @p count >= 1) named
+ *  @p handle (borrowed), non-looping, with every segment's start_offset_ms
+ *  derived and every rule of plan_validate checked. @p gap_pad sets
+ *  plan->gap_pad. NULL with the rule that failed in @p err ("block 'id'
+ *  (#i) segment j: rule"), or "out of memory". One reference for the caller. */
+plan *plan_from_blocks(const char *handle, const plan_block *blocks, size_t count, int gap_pad,
+                       char *err, size_t errlen);
 
 plan *plan_ref(plan *p);
 /** Drop a reference; frees at zero. NULL is a no-op. Thread: any. */

@@ -38,7 +38,47 @@ struct ts_muxer {
     AVIOContext *io;
     ts_pkt_queue queue[2];
     int header_written;
+    int first_bytes;     /**< the next write starts the stream or a keyframe: PAT/PMT first */
 };
+
+#define TS_PACKET 188
+#define TS_PID_PAT 0x0000
+#define TS_PID_SDT 0x0011
+
+static unsigned mux_pid(const uint8_t *p)
+{
+    return ((unsigned)(p[1] & 0x1F) << 8) | p[2];
+}
+
+/* The first bytes of the stream and of every random access point:
+ * libavformat writes its SDT before the PAT;
+ * hand the PAT and PMT out first (then the SDT, then the rest), so a
+ * consumer's first packets are PAT/PMT and the first PES is the IDR.
+ * Reordering whole packets of different PIDs changes no continuity counter. */
+static void mux_append_first(ts_muxer *mux, const uint8_t *buf, size_t size)
+{
+    size_t n = size / TS_PACKET;
+    size_t sdt_end = 0;
+    while (sdt_end < n && buf[sdt_end * TS_PACKET] == 0x47 &&
+           mux_pid(buf + sdt_end * TS_PACKET) == TS_PID_SDT)
+        sdt_end++;
+    size_t tables_end = sdt_end;
+    while (tables_end < n && buf[tables_end * TS_PACKET] == 0x47 &&
+           (mux_pid(buf + tables_end * TS_PACKET) == TS_PID_PAT ||
+            (tables_end > sdt_end && mux_pid(buf + tables_end * TS_PACKET) ==
+                                         mux_pid(buf + (tables_end - 1) * TS_PACKET)) ||
+            tables_end == sdt_end + 1))
+        tables_end++;
+    if (sdt_end == 0 || tables_end == sdt_end || size % TS_PACKET != 0) {
+        mux->out.append(mux->out.opaque, buf, size);
+        return;
+    }
+    mux->out.append(mux->out.opaque, buf + sdt_end * TS_PACKET,
+                    (tables_end - sdt_end) * TS_PACKET);
+    mux->out.append(mux->out.opaque, buf, sdt_end * TS_PACKET);
+    mux->out.append(mux->out.opaque, buf + tables_end * TS_PACKET,
+                    size - tables_end * TS_PACKET);
+}
 
 #if LIBAVFORMAT_VERSION_MAJOR >= 61
 static int mux_io_write(void *opaque, const uint8_t *buf, int size)
@@ -47,6 +87,11 @@ static int mux_io_write(void *opaque, uint8_t *buf, int size)
 #endif
 {
     ts_muxer *mux = opaque;
+    if (mux->first_bytes) {
+        mux->first_bytes = 0;
+        mux_append_first(mux, buf, (size_t)size);
+        return size;
+    }
     mux->out.append(mux->out.opaque, buf, (size_t)size);
     return size;
 }
@@ -95,6 +140,7 @@ int ts_muxer_create(const ts_muxer_config *cfg, const AVCodecContext *video,
     mux->host = host;
     mux->ctx = ctx;
     mux->out = *out;
+    mux->first_bytes = 1;
     rc = RV_ENOMEM;
     if (avformat_alloc_output_context2(&mux->fmt, NULL, "mpegts", NULL) < 0 || !mux->fmt)
         goto fail;
@@ -157,6 +203,7 @@ static int mux_write(ts_muxer *mux, AVPacket *pkt)
     if (pkt->stream_index == TS_STREAM_VIDEO && (pkt->flags & AV_PKT_FLAG_KEY)) {
         avio_flush(mux->io);
         mux->out.mark_keyframe(mux->out.opaque);
+        mux->first_bytes = 1; /* joiners start here: their first packets are PAT/PMT */
         /* belt and braces: the muxer also re-sends PAT/PMT before keyframes */
         av_opt_set(mux->fmt->priv_data, "mpegts_flags", "+resend_headers", 0);
     }

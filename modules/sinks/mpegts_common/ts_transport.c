@@ -5,6 +5,8 @@
  */
 #include "ts_transport.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -26,6 +28,8 @@ typedef struct ts_transport {
     void *glue;
     size_t client_queue_bytes;
     uint32_t max_clients;
+    atomic_int adopted_fd;   /**< connect mode: a connected socket handed over once; -1 */
+    int adopted;             /**< created with one (never reconnects) */
 
     /* The session: between start() and stop() */
     ts_fanout *fan;          /**< guarded by stats_lock against get_stats */
@@ -63,10 +67,35 @@ int ts_transport_create(const rv_create_args *args, ts_fanout_mode mode,
     t->client_queue_bytes = (size_t)h->opt_int(args->options, "client_queue_kb") * 1024;
     t->client_queue_bytes -= t->client_queue_bytes % 188;
     t->max_clients = 1;
+    atomic_store(&t->adopted_fd, -1);
+    if (mode == TS_FANOUT_CONNECT && h->opt_int(args->options, "fd") >= 0) {
+        atomic_store(&t->adopted_fd, (int)h->opt_int(args->options, "fd"));
+        t->adopted = 1;
+    }
     if (mode == TS_FANOUT_LISTEN)
         t->max_clients = (uint32_t)h->opt_int(args->options, "max_clients");
     ops->describe(glue, -1, t->desc, sizeof t->desc);
     *state = t;
+    return RV_OK;
+}
+
+/* Connect mode with an adopted socket: hand it over once, then refuse (the
+ * consumer's listener accepted exactly one connection). Network thread. */
+static int ts_transport_adopted_connect(void *opaque, int *fd, char *err, size_t errlen)
+{
+    ts_transport *t = opaque;
+    int adopted = atomic_exchange(&t->adopted_fd, -1);
+    if (adopted < 0) {
+        snprintf(err, errlen, "the attached socket was used and is gone; not reconnecting");
+        return RV_EIO;
+    }
+    int flags = fcntl(adopted, F_GETFL);
+    if (flags < 0 || fcntl(adopted, F_SETFL, flags | O_NONBLOCK) != 0) {
+        snprintf(err, errlen, "attached socket %d: %s", adopted, strerror(errno));
+        close(adopted);
+        return RV_EIO;
+    }
+    *fd = adopted;
     return RV_OK;
 }
 
@@ -75,6 +104,9 @@ void ts_transport_destroy(void *state)
     ts_transport *t = state;
     if (!t)
         return;
+    int unused = atomic_exchange(&t->adopted_fd, -1);
+    if (unused >= 0)
+        close(unused);
     ts_transport_stop(t);
     t->ops->free_glue(t->glue);
     pthread_mutex_destroy(&t->stats_lock);
@@ -88,8 +120,8 @@ int ts_transport_start(void *state)
     ts_fanout_config fc = {
         .mode = t->mode,
         .listen_fd = -1,
-        .connect = t->ops->connect,
-        .connect_opaque = t->glue,
+        .connect = t->adopted ? ts_transport_adopted_connect : t->ops->connect,
+        .connect_opaque = t->adopted ? (void *)t : t->glue,
         .target = t->desc,
         .client_queue_bytes = t->client_queue_bytes,
         .max_clients = t->max_clients,
