@@ -836,6 +836,47 @@ static void test_uds_refusals(env *e)
     sink_close(&s);
 }
 
+/* RetroVue Core's AttachStream: a connected socket handed over with `fd`
+ * (ownership passes to the transport). Nothing is written before the first
+ * tick is encoded; the first bytes are PAT/PMT then the keyframe; a closed
+ * peer is never reconnected. */
+static void test_attached_fd(env *e)
+{
+    char opt[64], cap[300], result[8192];
+    const char *kv[] = {"mode=connect", "path=/nonexistent/never-used.sock", opt, NULL};
+    int sv[2];
+    sink s;
+    reader r;
+    int errors = 0;
+
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+        tap_ok(0, "mpegts-uds: socketpair for the attached stream");
+        tap_ok(0, "mpegts-uds: attached stream starts with PAT/PMT");
+        return;
+    }
+    snprintf(opt, sizeof opt, "fd=%d", sv[0]);
+    path_in(e, cap, sizeof cap, "attached.ts");
+    if (sink_create(e, "mpegts-uds", kv, &s) != RV_OK || sink_start(&s) != RV_OK) {
+        tap_ok(0, "mpegts-uds: create and start with an attached fd");
+        tap_ok(0, "mpegts-uds: attached stream starts with PAT/PMT");
+        sink_close(&s);
+        close(sv[1]);
+        return;
+    }
+    struct pollfd p = {.fd = sv[1], .events = POLLIN};
+    int early = poll(&p, 1, 300) > 0;
+    reader_start(&r, sv[1], cap);
+    for (int64_t n = 0; n < 90; n++)
+        errors += write_tick(e, &s, n) != RV_OK;
+    sink_close(&s); /* closes the adopted socket: the reader sees the end */
+    reader_finish(&r);
+    tap_ok(!early && errors == 0 && file_size(cap) > 0,
+           "mpegts-uds: an attached fd receives nothing before the first tick, then %ld bytes",
+           file_size(cap));
+    tap_ok(ts_check(e, cap, "--first-pat", result, sizeof result) == 0 && decodes_clean(cap),
+           "mpegts-uds: the attached stream starts with PAT/PMT and decodes clean");
+}
+
 static void test_tcp_busy_and_gaps(env *e)
 {
     char opt[64], cap[300], result[8192];
@@ -889,7 +930,7 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     log_set_level(RV_LOG_WARN);
     pthread_mutex_init(&e.ev_lock, NULL);
-    tap_plan(50);
+    tap_plan(52);
     snprintf(e.tmp, sizeof e.tmp, "%s/mpegts-sink.XXXXXX", tmpbase);
     if (!mkdtemp(e.tmp)) {
         printf("Bail out! cannot make a scratch folder in %s\n", tmpbase);
@@ -916,6 +957,7 @@ int main(int argc, char **argv)
     test_connect(&e, "mpegts-uds", 1);
     test_uds_refusals(&e);
     test_tcp_busy_and_gaps(&e);
+    test_attached_fd(&e);
     tap_ok(frame_pool_outstanding(e.pool) == 0, "every picture and audio buffer went back to the pool");
 
     registry_destroy(e.reg);
