@@ -235,3 +235,17 @@ void channel_rendition_push(rendition *r, const rv_tick *tick, plan *p)
     frame_pool_audio_ref(e.tick.audio);
     sink_queue_push(r->queue, &e);
 }
+
+stream_hub *channel_stream_hub(channel *ch)
+{
+    rendition *first = NULL;
+    pthread_mutex_lock(&ch->rend_lock);
+    for (rendition *r = ch->renditions; r; r = r->next)
+        if (!r->finished && (!first || r->seq < first->seq))
+            first = r;
+    stream_hub *h = first ? first->hub : NULL;
+    if (h)
+        stream_hub_ref(h);
+    pthread_mutex_unlock(&ch->rend_lock);
+    return h;
+}

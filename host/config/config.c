@@ -36,7 +36,10 @@ typedef struct config_parse {
 static const char *const config_root_keys[] = {"engine", "profiles", "channels", "channel_defaults",
                                                NULL};
 static const char *const config_engine_keys[] = {
-    "module_dir", "plans_dir", "log_level", "control_listen", "metrics_listen", "asrun_dir", NULL};
+    "module_dir", "plans_dir", "log_level", "control_listen", "metrics_listen", "asrun_dir",
+    "http_outputs", NULL};
+
+
 static const char *const config_profile_keys[] = {"width",      "height",         "frame_rate",
                                                   "audio_rate", "audio_channels", NULL};
 static const char *const config_channel_keys[] = {
@@ -332,6 +335,36 @@ static int config_read_dir(const config_parse *p, const config_setting_t *eng, c
     return *out ? RV_OK : config_oom(p, config_line(eng), key);
 }
 
+/** engine.http_outputs: a list of "ts", "m3u", "hls"; all when left out. */
+static int config_read_http_outputs(const config_parse *p, const config_setting_t *eng,
+                                    config *cfg)
+{
+    static const struct {
+        const char *name;
+        unsigned flag;
+    } names[] = {{"ts", CONFIG_HTTP_TS}, {"m3u", CONFIG_HTTP_M3U}, {"hls", CONFIG_HTTP_HLS}};
+    const config_setting_t *s = config_setting_get_member(eng, "http_outputs");
+    cfg->http_outputs = CONFIG_HTTP_ALL;
+    if (!s)
+        return RV_OK;
+    if (!config_setting_is_array(s) && !config_setting_is_list(s))
+        return config_fail(p, config_line(s), "engine.http_outputs",
+                           "must be a list of \"ts\", \"m3u\", \"hls\" (e.g. [ \"ts\", \"m3u\" ])");
+    cfg->http_outputs = 0;
+    for (int i = 0; i < config_setting_length(s); i++) {
+        const char *v = config_setting_get_string_elem(s, (unsigned)i);
+        unsigned flag = 0;
+        for (size_t k = 0; v && k < sizeof(names) / sizeof(names[0]); k++)
+            if (strcmp(v, names[k].name) == 0)
+                flag = names[k].flag;
+        if (!flag)
+            return config_fail(p, config_line(s), "engine.http_outputs",
+                               "'%s' is not one of ts, m3u, hls", v ? v : "(not a string)");
+        cfg->http_outputs |= flag;
+    }
+    return RV_OK;
+}
+
 static int config_read_engine(const config_parse *p, const config_setting_t *root, config *cfg)
 {
     const config_setting_t *eng = config_setting_get_member(root, "engine");
@@ -366,6 +399,8 @@ static int config_read_engine(const config_parse *p, const config_setting_t *roo
         if (!(cfg->metrics_listen = strdup(metrics)))
             return config_oom(p, config_line(eng), "engine.metrics_listen");
     }
+    if ((rc = config_read_http_outputs(p, eng, cfg)))
+        return rc;
     return config_read_listen(p, eng, cfg);
 }
 

@@ -21,6 +21,12 @@
 #include "core/options.h"
 #include "loader/loader.h"
 
+/** Viewer outputs the HTTP endpoint serves (engine.http_outputs). */
+#define CONFIG_HTTP_TS 0x1u   /**< GET /channel/<id>.ts */
+#define CONFIG_HTTP_M3U 0x2u  /**< GET /channels.m3u */
+#define CONFIG_HTTP_HLS 0x4u  /**< GET /channel/<id>.m3u8 and its segments */
+#define CONFIG_HTTP_ALL (CONFIG_HTTP_TS | CONFIG_HTTP_M3U | CONFIG_HTTP_HLS)
+
 /** One module bound to a channel role. */
 typedef struct config_binding {
     char *module;              /**< module name, owned */
@@ -65,6 +71,7 @@ typedef struct config {
     char **control_listen;     /**< gRPC addresses ("unix:PATH", "HOST:PORT"), owned */
     size_t control_listen_count;
     char *metrics_listen;      /**< "HOST:PORT", owned, NULL = off */
+    unsigned http_outputs;     /**< CONFIG_HTTP_* served on metrics_listen */
     char *asrun_dir;           /**< resolved, owned, NULL = off */
     config_profile *profiles;  /**< owned array */
     size_t profile_count;

@@ -494,6 +494,17 @@ int engine_channel_preview(engine *e, int32_t channel_id, char *mime, size_t mim
     return rc;
 }
 
+int engine_channel_stream(engine *e, int32_t channel_id, struct stream_hub **out)
+{
+    *out = NULL;
+    channel_slot *slot = engine_lock_running(e, channel_id);
+    if (!slot)
+        return RV_ENOENT;
+    *out = channel_stream_hub(slot->ch);
+    pthread_mutex_unlock(&slot->lock);
+    return *out ? RV_OK : RV_ENOTSUP;
+}
+
 int engine_list_configured(engine *e, engine_configured_channel **out, size_t *count)
 {
     *out = NULL;

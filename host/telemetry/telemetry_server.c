@@ -1,8 +1,10 @@
 /**
  * @file host/telemetry/telemetry_server.c
- * @short The HTTP endpoint: a libmicrohttpd daemon (internal polling, a pool
- *        of two threads) on one listening socket bound to metrics_listen,
- *        routing GET/HEAD requests through a table of paths.
+ * @short The HTTP endpoint: a libmicrohttpd daemon (one thread per
+ *        connection, so a live stream's reader may wait for the next chunk)
+ *        on one listening socket bound to metrics_listen, routing GET/HEAD
+ *        requests through a table of paths, and the viewer outputs
+ *        (`/channel/<id>.ts`, `/channels.m3u`) the config enables.
  *
  * Owns the daemon and, through it, the listening socket. Routes render into
  * a text buffer per request from the engine's status API (borrowed); nothing
@@ -30,11 +32,12 @@
 #include "telemetry/http_channels.h"
 #include "telemetry/http_page.h"
 #include "telemetry/http_route.h"
+#include "telemetry/http_stream.h"
 #include "telemetry/metrics.h"
 #include "telemetry/text_buffer.h"
 
-#define TELEMETRY_THREADS 2
-#define TELEMETRY_CONNECTION_LIMIT 64
+/** Connections at once: operator pages, scrapers and stream viewers. */
+#define TELEMETRY_CONNECTION_LIMIT 512
 #define TELEMETRY_TIMEOUT_S 10
 #define TELEMETRY_BACKLOG 32
 
@@ -42,6 +45,8 @@ struct telemetry_server {
     struct MHD_Daemon *daemon;
     engine *e;              /**< borrowed */
     int port;
+    unsigned outputs;       /**< CONFIG_HTTP_* */
+    char host_port[300];    /**< "HOST:PORT" for URLs when a request has no Host */
 };
 
 /** A route renders its body into @p out and sets *@p http_status.
@@ -184,6 +189,19 @@ static enum MHD_Result telemetry_handle(void *cls, struct MHD_Connection *conn, 
         *upload_data_size = 0;
         return MHD_YES;
     }
+    int32_t id = 0;
+    int is_get = strcmp(method, MHD_HTTP_METHOD_GET) == 0 || strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
+    if ((s->outputs & CONFIG_HTTP_TS) && http_stream_parse(url, "ts", &id))
+        return is_get ? http_stream_ts(conn, s->e, id)
+                      : reply_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n");
+    if ((s->outputs & CONFIG_HTTP_M3U) && strcmp(url, "/channels.m3u") == 0 && is_get) {
+        http_reply out;
+        memset(&out, 0, sizeof(out));
+        const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+        if (http_stream_m3u(s->e, host, s->host_port, &out) != RV_OK)
+            return reply_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error\n");
+        return reply_owned(conn, out.status, out.content_type, out.body, out.len);
+    }
     const telemetry_route *r = route_find(url);
     if (!r)
         return reply_text(conn, MHD_HTTP_NOT_FOUND, "not found\n");
@@ -278,8 +296,8 @@ static int bound_port(int fd)
     return -1;
 }
 
-int telemetry_server_start(const char *listen_addr, engine *e, telemetry_server **out, char *err,
-                           size_t errlen)
+int telemetry_server_start(const char *listen_addr, unsigned outputs, engine *e,
+                           telemetry_server **out, char *err, size_t errlen)
 {
     char host[256];
     char port[16];
@@ -300,13 +318,17 @@ int telemetry_server_start(const char *listen_addr, engine *e, telemetry_server 
         return RV_EIO;
     }
     s->port = bound_port(fd);
+    s->outputs = outputs;
+    snprintf(s->host_port, sizeof(s->host_port), "%s%s%s:%d", strchr(host, ':') ? "[" : "", host,
+             strchr(host, ':') ? "]" : "", s->port);
     /* From here the daemon owns fd and closes it in MHD_stop_daemon. If the
      * start itself fails the fd may leak; the process is exiting anyway. */
     s->daemon = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_AUTO |
+            MHD_USE_ERROR_LOG,
+        0, NULL, NULL,
         telemetry_handle, s, MHD_OPTION_EXTERNAL_LOGGER, telemetry_mhd_log, NULL,
         MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)TELEMETRY_THREADS,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)TELEMETRY_CONNECTION_LIMIT,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)TELEMETRY_TIMEOUT_S, MHD_OPTION_END);
     if (!s->daemon) {
