@@ -4,7 +4,8 @@
  *        connection, so a live stream's reader may wait for the next chunk)
  *        on one listening socket bound to metrics_listen, routing GET/HEAD
  *        requests through a table of paths, and the viewer outputs
- *        (`/channel/<id>.ts`, `/channels.m3u`) the config enables.
+ *        (`/channel/<id>.ts`, `/channels.m3u`, HLS `/channel/<id>.m3u8`)
+ *        the config enables.
  *
  * Owns the daemon and, through it, the listening socket. Routes render into
  * a text buffer per request from the engine's status API (borrowed); nothing
@@ -32,6 +33,7 @@
 #include "telemetry/http_channels.h"
 #include "telemetry/http_page.h"
 #include "telemetry/http_route.h"
+#include "telemetry/http_hls.h"
 #include "telemetry/http_stream.h"
 #include "telemetry/metrics.h"
 #include "telemetry/text_buffer.h"
@@ -46,6 +48,7 @@ struct telemetry_server {
     engine *e;              /**< borrowed */
     int port;
     unsigned outputs;       /**< CONFIG_HTTP_* */
+    http_hls *hls;          /**< HLS segmenters; NULL when hls is off */
     char host_port[300];    /**< "HOST:PORT" for URLs when a request has no Host */
 };
 
@@ -100,6 +103,25 @@ static enum MHD_Result reply_owned(struct MHD_Connection *conn, unsigned status,
     if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
     enum MHD_Result ret = MHD_queue_response(conn, status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+/** An HLS reply: CORS open (a player page on another origin may fetch it)
+ *  and the handler's Cache-Control. */
+static enum MHD_Result reply_hls(struct MHD_Connection *conn, http_reply *out)
+{
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(out->len, out->body, MHD_RESPMEM_MUST_FREE);
+    if (!resp) {
+        free(out->body);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, out->content_type);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+                            out->cache_control ? out->cache_control : "no-store");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_ORIGIN, "*");
+    enum MHD_Result ret = MHD_queue_response(conn, out->status, resp);
     MHD_destroy_response(resp);
     return ret;
 }
@@ -194,6 +216,19 @@ static enum MHD_Result telemetry_handle(void *cls, struct MHD_Connection *conn, 
     if ((s->outputs & CONFIG_HTTP_TS) && http_stream_parse(url, "ts", &id))
         return is_get ? http_stream_ts(conn, s->e, id)
                       : reply_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n");
+    uint64_t seq = 0;
+    if (s->hls && is_get &&
+        (http_stream_parse(url, "m3u8", &id) || http_hls_parse_segment(url, &id, &seq))) {
+        http_reply out;
+        memset(&out, 0, sizeof(out));
+        int rc = http_stream_parse(url, "m3u8", &id) ? http_hls_playlist(s->hls, id, &out)
+                                                      : http_hls_segment(s->hls, id, seq, &out);
+        if (rc != RV_OK) {
+            free(out.body);
+            return reply_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error\n");
+        }
+        return reply_hls(conn, &out);
+    }
     if ((s->outputs & CONFIG_HTTP_M3U) && strcmp(url, "/channels.m3u") == 0 && is_get) {
         http_reply out;
         memset(&out, 0, sizeof(out));
@@ -319,6 +354,12 @@ int telemetry_server_start(const char *listen_addr, unsigned outputs, engine *e,
     }
     s->port = bound_port(fd);
     s->outputs = outputs;
+    if ((outputs & CONFIG_HTTP_HLS) && !(s->hls = http_hls_create(e))) {
+        close(fd);
+        free(s);
+        snprintf(err, errlen, "out of memory");
+        return RV_ENOMEM;
+    }
     snprintf(s->host_port, sizeof(s->host_port), "%s%s%s:%d", strchr(host, ':') ? "[" : "", host,
              strchr(host, ':') ? "]" : "", s->port);
     /* From here the daemon owns fd and closes it in MHD_stop_daemon. If the
@@ -333,6 +374,7 @@ int telemetry_server_start(const char *listen_addr, unsigned outputs, engine *e,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)TELEMETRY_TIMEOUT_S, MHD_OPTION_END);
     if (!s->daemon) {
         snprintf(err, errlen, "cannot start the HTTP server on %s", listen_addr);
+        http_hls_destroy(s->hls);
         free(s);
         return RV_EIO;
     }
@@ -354,5 +396,6 @@ void telemetry_server_stop(telemetry_server *s)
     if (!s)
         return;
     MHD_stop_daemon(s->daemon);
+    http_hls_destroy(s->hls);
     free(s);
 }

@@ -11,7 +11,9 @@ silently;
 reading is dropped alone (its connection closes, the others keep receiving);
 the M3U parses as an IPTV tuner reads it
 (#EXTM3U, #EXTINF with tvg-id, tvg-name, group-title, the name, a URL) and
-every URL opens to MPEG-TS; an unknown channel is 404.
+every URL opens to MPEG-TS; an unknown channel is 404; HLS: the m3u8 lists
+segments with EXT-X-PROGRAM-DATE-TIME, each starting at PAT/PMT + keyframe,
+at least the target duration long, ffprobe reads the m3u8, the window moves.
 """
 import http.client
 import json
@@ -66,7 +68,7 @@ def capture(port, path, seconds, out):
 
 
 def main():
-    tap = rvtest.Tap(11)
+    tap = rvtest.Tap(16)
     work = rvtest.scratch("http_stream")
     clip = os.path.join(work, "clip.mp4")
     subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y",
@@ -195,6 +197,33 @@ def main():
     except urllib.error.HTTPError as exc:
         code = exc.code
     tap.ok(code == 404, "a channel that is not running is 404 (%s)" % code)
+
+    # 5. HLS: playlist, segments from a keyframe, program date-time, ffprobe
+    pl = urllib.request.urlopen(base + "/channel/1.m3u8", timeout=30).read().decode()
+    segs = re.findall(r"#EXT-X-PROGRAM-DATE-TIME:(\S+)\n#EXTINF:([\d.]+),\n(\S+)", pl)
+    tap.diag(pl.strip().replace("\n", " | ")[:400])
+    tap.ok(pl.startswith("#EXTM3U") and "#EXT-X-TARGETDURATION:" in pl and segs and
+           all(re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$", w) for w, _, _ in segs),
+           "the m3u8 lists %d segment(s), each with EXT-X-PROGRAM-DATE-TIME and EXTINF" % len(segs))
+    seg = os.path.join(work, "seg.ts")
+    if segs:
+        with open(seg, "wb") as f:
+            f.write(urllib.request.urlopen(base + "/channel/" + segs[-1][2], timeout=10).read())
+    tap.ok(segs and ts_check(tap, seg, ["--first-pat"]) == 0,
+           "a segment starts with PAT/PMT and is clean MPEG-TS")
+    tap.ok(segs and float(segs[-1][1]) >= 1.9,
+           "segments are cut at keyframes at least 2 s apart (%s s)" % (segs[-1][1] if segs else "-"))
+    p = subprocess.run(["ffprobe", "-v", "error", "-show_streams", "-of", "json",
+                        base + "/channel/1.m3u8"], capture_output=True, text=True, timeout=60)
+    codecs = sorted(s.get("codec_name", "") for s in json.loads(p.stdout or "{}").get("streams", []))
+    tap.ok(codecs == ["aac", "h264"], "ffprobe reads H.264 + AAC from the m3u8 (%s)" % codecs)
+    time.sleep(4.5)
+    pl2 = urllib.request.urlopen(base + "/channel/1.m3u8", timeout=30).read().decode()
+    m1 = re.search(r"#EXT-X-MEDIA-SEQUENCE:(\d+)", pl)
+    last1 = segs[-1][2] if segs else ""
+    segs2 = re.findall(r"#EXTINF:[\d.]+,\n(\S+)", pl2)
+    tap.ok(m1 and segs2 and segs2[-1] != last1,
+           "the live window moves on (last segment %s, then %s)" % (last1, segs2[-1] if segs2 else "-"))
     proc.terminate()
     proc.wait(60)
     if tap.failed:
