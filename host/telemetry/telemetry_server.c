@@ -75,6 +75,7 @@ static const telemetry_route telemetry_routes[] = {
     {.path = "/metrics", .content_type = METRICS_CONTENT_TYPE, .render = route_metrics},
     {.path = "/healthz", .content_type = HEALTHZ_CONTENT_TYPE, .render = healthz_render},
     {.path = "/", .handle = http_page_handle},
+    {.path = "/hls.min.js", .handle = http_page_handle},
     {.path = "/channels", .handle = http_channels_handle},
     {.path = "/channels/", .handle = http_channels_handle, .prefix = 1},
     {.path = NULL},
