@@ -14,3 +14,8 @@ if(TARGET retrovue_playout AND TARGET mpegts-tcp)
   rv_integration_test(http_stream /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/http_stream_test.py)
   set_tests_properties(integration.http_stream PROPERTIES TIMEOUT 240)
 endif()
+# UDP output, unicast and multicast on loopback, received by ffmpeg.
+if(TARGET retrovue_playout AND TARGET mpegts-udp)
+  rv_integration_test(udp /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/udp_test.py)
+  set_tests_properties(integration.udp PROPERTIES TIMEOUT 180)
+endif()
