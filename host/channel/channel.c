@@ -18,10 +18,6 @@
 #define FREEZE_MAX_MS 250
 /** The ring holds about this much output ahead of the output thread. */
 #define RING_AHEAD_MS 500
-/** A start whose epoch is past stages the ticks due plus this many first. */
-#define CATCHUP_LEAD_TICKS 2
-/** ... but waits at most this long for them. */
-#define CATCHUP_TIMEOUT_NS (500LL * 1000 * 1000)
 /** How long start waits (real time) for the first frame. */
 #define PRIME_TIMEOUT_NS (10LL * 1000 * 1000 * 1000)
 
@@ -239,10 +235,7 @@ static void channel_join_threads(channel *ch)
     ch->threads_started = 0;
 }
 
-/** Wait (real time) until the producer has staged the first frame, and,
- *  when the epoch lies in the past (a session joined at a given instant),
- *  every tick already due plus a few, so the output's catch-up burst never
- *  outruns the producer (bounded by the ring and CATCHUP_TIMEOUT_NS). */
+/** Wait (real time) until the producer has staged the first frame. */
 static int channel_prime(channel *ch)
 {
     int64_t waited = 0;
@@ -253,18 +246,7 @@ static int channel_prime(channel *ch)
         ring_wait_data(ch->ring, step);
         waited += step;
     }
-    int64_t start_ns = clock_now_utc_ns(ch->clock);
-    for (;;) {
-        int64_t now_ns = clock_now_utc_ns(ch->clock);
-        int64_t due = clock_first_tick_at(ch->epoch_utc_ms, ch->rate, now_ns / 1000000);
-        int64_t want = due + CATCHUP_LEAD_TICKS;
-        int64_t room = (int64_t)ring_capacity(ch->ring) - 1;
-        if (due <= 0 || ch->is_virtual || now_ns - start_ns >= CATCHUP_TIMEOUT_NS ||
-            (int64_t)ring_count(ch->ring) >= (want < room ? want : room))
-            return RV_OK;
-        struct timespec ts = {0, 2 * 1000 * 1000};
-        nanosleep(&ts, NULL);
-    }
+    return RV_OK;
 }
 
 int channel_start(const channel_params *params, channel **out, char *err, size_t errlen)

@@ -13,6 +13,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "channel/channel_internal.h"
 #include "core/log.h"
@@ -20,6 +21,10 @@
 /** How long (real time) a virtual-clock channel waits for its producer
  *  before treating the frame as missing. */
 #define VIRTUAL_WAIT_NS (5LL * 1000 * 1000 * 1000)
+/** While a real-clock channel catches up with an epoch already past (a
+ *  session joined at a given instant), ticks are overdue anyway: wait, in
+ *  all, at most this long for the producer's frames before standing in. */
+#define CATCHUP_WAIT_NS (500LL * 1000 * 1000)
 
 typedef struct output_state {
     plan *plan;                 /**< one reference: the plan on air */
@@ -29,6 +34,7 @@ typedef struct output_state {
     rv_video_frame *last;       /**< last real picture (one reference) */
     int64_t last_real_tick;
     int on_time_once;           /**< late ticks count once the start burst is over */
+    int64_t catchup_left_ns;    /**< real time the start burst may still wait for frames */
     segment_tally tally;        /**< what the segment on air has aired so far */
     int refilling;              /**< a plan swap restarted production: no frame of the
                                      new generation has aired yet */
@@ -56,17 +62,36 @@ static int staged_valid(const output_state *os, const staged_frame *f)
     return f->gen == os->gen || (f->gen < os->gen && f->tick < os->restart_tick);
 }
 
-/** Take the staged frame for tick @p n into @p out. 1 when found. */
+static int64_t output_mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/** Take the staged frame for tick @p n into @p out. 1 when found. When none
+ *  is staged, the virtual clock waits for the producer; the real clock waits
+ *  only during the start burst, from a budget of CATCHUP_WAIT_NS. */
 static int output_take(channel *ch, output_state *os, int64_t n, staged_frame *out)
 {
+    int catching_up = !ch->is_virtual && !os->on_time_once && os->catchup_left_ns > 0;
+    int64_t t0 = catching_up ? output_mono_ns() : 0;
     int64_t waited_ns = 0;
+    int found = 0;
     for (;;) {
         const staged_frame *head = ring_peek(ch->ring);
         if (!head) {
-            if (!ch->is_virtual || atomic_load(&ch->stopping) || waited_ns >= VIRTUAL_WAIT_NS)
-                return 0;
+            int64_t may_wait = ch->is_virtual ? VIRTUAL_WAIT_NS
+                               : catching_up  ? os->catchup_left_ns
+                                              : 0;
+            if (catching_up)
+                waited_ns = output_mono_ns() - t0;
+            if (atomic_load(&ch->stopping) || waited_ns >= may_wait)
+                break;
             int64_t step = 50 * 1000 * 1000;
-            if (ring_wait_data(ch->ring, step) == RV_ETIMEDOUT)
+            if (catching_up && may_wait - waited_ns < step)
+                step = may_wait - waited_ns;
+            if (ring_wait_data(ch->ring, step) == RV_ETIMEDOUT && !catching_up)
                 waited_ns += step;
             continue;
         }
@@ -76,11 +101,15 @@ static int output_take(channel *ch, output_state *os, int64_t n, staged_frame *o
             channel_release_staged(&stale);
             continue;
         }
-        if (head->tick > n)
-            return 0;
-        ring_pop(ch->ring, out);
-        return 1;
+        if (head->tick == n) {
+            ring_pop(ch->ring, out);
+            found = 1;
+        }
+        break;
     }
+    if (catching_up)
+        os->catchup_left_ns -= output_mono_ns() - t0;
+    return found;
 }
 
 static int same_airing(const plan *pa, const timeline_pos *a, const plan *pb,
@@ -357,7 +386,8 @@ static void output_finish(channel *ch)
 void *channel_output_main(void *arg)
 {
     channel *ch = arg;
-    output_state os = {.gen = atomic_load(&ch->gen), .restart_tick = 0, .last_real_tick = -1};
+    output_state os = {.gen = atomic_load(&ch->gen), .restart_tick = 0, .last_real_tick = -1,
+                       .catchup_left_ns = CATCHUP_WAIT_NS};
     pthread_mutex_lock(&ch->plan_lock);
     os.plan = plan_ref(ch->plan);
     pthread_mutex_unlock(&ch->plan_lock);

@@ -17,6 +17,7 @@
 
 #include <retrovue/error.h>
 
+#include "control/control_session.h"
 #include "control/control_validate.h"
 #include "core/log.h"
 #include "engine/engine.h"
@@ -268,6 +269,39 @@ const rpc_method control_methods[] = {
      .request = &retrovue__playout__api_version_request__descriptor,
      .response = &retrovue__playout__api_version__descriptor,
      .handler = control_get_version},
+    {.path = CONTROL_PATH("LoadPreview"),
+     .request = &retrovue__playout__load_preview_request__descriptor,
+     .response = &retrovue__playout__load_preview_response__descriptor,
+     .handler = control_legacy_unimplemented},
+    {.path = CONTROL_PATH("SwitchToLive"),
+     .request = &retrovue__playout__switch_to_live_request__descriptor,
+     .response = &retrovue__playout__switch_to_live_response__descriptor,
+     .handler = control_legacy_unimplemented},
+    {.path = CONTROL_PATH("AttachStream"),
+     .request = &retrovue__playout__attach_stream_request__descriptor,
+     .response = &retrovue__playout__attach_stream_response__descriptor,
+     .handler = control_attach_stream, .serialise_by = "channel_id"},
+    {.path = CONTROL_PATH("DetachStream"),
+     .request = &retrovue__playout__detach_stream_request__descriptor,
+     .response = &retrovue__playout__detach_stream_response__descriptor,
+     .handler = control_detach_stream, .serialise_by = "channel_id"},
+    {.path = CONTROL_PATH("StartBlockPlanSession"),
+     .request = &retrovue__playout__start_block_plan_session_request__descriptor,
+     .response = &retrovue__playout__start_block_plan_session_response__descriptor,
+     .handler = control_start_session, .serialise_by = "channel_id"},
+    {.path = CONTROL_PATH("FeedBlockPlan"),
+     .request = &retrovue__playout__feed_block_plan_request__descriptor,
+     .response = &retrovue__playout__feed_block_plan_response__descriptor,
+     .handler = control_feed_block, .serialise_by = "channel_id"},
+    {.path = CONTROL_PATH("StopBlockPlanSession"),
+     .request = &retrovue__playout__stop_block_plan_session_request__descriptor,
+     .response = &retrovue__playout__stop_block_plan_session_response__descriptor,
+     .handler = control_stop_session, .serialise_by = "channel_id"},
+    /* Opens the stream and returns: it never holds the channel's turn. */
+    {.path = CONTROL_PATH("SubscribeBlockEvents"),
+     .request = &retrovue__playout__subscribe_block_events_request__descriptor,
+     .response = &retrovue__playout__block_event__descriptor,
+     .stream = control_subscribe_events, .serialise_by = "channel_id"},
     {.path = CONTROL_PATH("GetChannelStatus"),
      .request = &retrovue__playout__channel_status_query__descriptor,
      .response = &retrovue__playout__channel_status_reply__descriptor,

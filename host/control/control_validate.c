@@ -82,7 +82,13 @@ int control_check_start(const control_start_fields *f, rv_program_format *format
         rc = control_check_port(f->port, err, errlen);
     if (rc != RV_OK)
         return rc;
-    const char *json = f->program_format_json;
+    return control_check_format_json(f->program_format_json, format, has_format, err, errlen);
+}
+
+int control_check_format_json(const char *json, rv_program_format *format, int *has_format,
+                              char *err, size_t errlen)
+{
+    *has_format = 0;
     if (!json || json[0] == '\0')
         return RV_OK;
     size_t n = strnlen(json, CONTROL_MAX_FORMAT_JSON_BYTES + 1);
@@ -91,7 +97,7 @@ int control_check_start(const control_start_fields *f, rv_program_format *format
                  strlen(json), CONTROL_MAX_FORMAT_JSON_BYTES);
         return RV_EINVAL;
     }
-    rc = program_format_from_json(json, format, err, errlen);
+    int rc = program_format_from_json(json, format, err, errlen);
     if (rc == RV_OK)
         *has_format = 1;
     return rc;

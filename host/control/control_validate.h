@@ -30,6 +30,13 @@ int control_check_plan_handle(const char *handle, char *err, size_t errlen);
 /** port 0 (none) or 1..65535. RV_OK or RV_EINVAL. */
 int control_check_port(int32_t port, char *err, size_t errlen);
 
+/** program_format_json as StartChannel and StartBlockPlanSession take it:
+ *  "" or NULL means the configured profile (*@p has_format = 0); otherwise
+ *  at most CONTROL_MAX_FORMAT_JSON_BYTES, parsed into @p format
+ *  (*@p has_format = 1). RV_OK or RV_EINVAL with the reason. */
+int control_check_format_json(const char *json, rv_program_format *format, int *has_format,
+                              char *err, size_t errlen);
+
 /** StartChannel's fields as received; strings borrowed. */
 typedef struct control_start_fields {
     int32_t channel_id;

@@ -17,6 +17,7 @@
 
 #include <retrovue/error.h>
 
+#include "control/rpc_wire.h"
 #include "core/log.h"
 
 /** One allocation of the arena; the payload follows the header. */
@@ -24,11 +25,6 @@ typedef struct rpc_chunk {
     struct rpc_chunk *next;
     max_align_t payload[];
 } rpc_chunk;
-
-struct rpc_reply {
-    rpc_chunk *chunks;
-    char detail[512];
-};
 
 void *rpc_reply_alloc(rpc_reply *r, size_t bytes)
 {
@@ -68,7 +64,12 @@ void rpc_reply_set_detail(rpc_reply *r, const char *fmt, ...)
     va_end(ap);
 }
 
-static void rpc_reply_clear(rpc_reply *r)
+const char *rpc_reply_detail(const rpc_reply *r)
+{
+    return r->detail[0] ? r->detail : NULL;
+}
+
+void rpc_reply_clear(rpc_reply *r)
 {
     while (r->chunks) {
         rpc_chunk *next = r->chunks->next;
@@ -82,7 +83,9 @@ rpc_call *rpc_call_new(void)
     rpc_call *c = calloc(1, sizeof(*c));
     if (!c)
         return NULL;
-    c->item.job = c;
+    c->tag.kind = RPC_TAG_CALL;
+    c->tag.owner = c;
+    c->item.job = &c->tag;
     c->state = RPC_CALL_REQUESTED;
     grpc_call_details_init(&c->details);
     grpc_metadata_array_init(&c->request_md);
@@ -117,7 +120,7 @@ int rpc_call_start_read(rpc_call *c)
     ops[1].op = GRPC_OP_RECV_MESSAGE;
     ops[1].data.recv_message.recv_message = &c->recv_buf;
     c->state = RPC_CALL_READ;
-    grpc_call_error e = grpc_call_start_batch(c->call, ops, 2, c, NULL);
+    grpc_call_error e = grpc_call_start_batch(c->call, ops, 2, &c->tag, NULL);
     if (e != GRPC_CALL_OK) {
         log_error("control: starting a read batch failed (%d)", (int)e);
         return RV_EIO;
@@ -141,12 +144,16 @@ int rpc_call_unpack(rpc_call *c, const ProtobufCMessageDescriptor *desc, char *e
     grpc_byte_buffer_reader_destroy(&reader);
     c->request = protobuf_c_message_unpack(desc, NULL, GRPC_SLICE_LENGTH(in),
                                            GRPC_SLICE_START_PTR(in));
-    grpc_slice_unref(in);
+    int rc = RV_OK;
     if (!c->request) {
         snprintf(err, errlen, "malformed %s payload", desc->name);
-        return RV_EINVAL;
+        rc = RV_EINVAL;
+    } else {
+        rc = rpc_wire_check_strings(desc, GRPC_SLICE_START_PTR(in), GRPC_SLICE_LENGTH(in), err,
+                                    errlen);
     }
-    return RV_OK;
+    grpc_slice_unref(in);
+    return rc;
 }
 
 int64_t rpc_call_key(const rpc_call *c, const char *name)
@@ -172,7 +179,7 @@ void rpc_call_run(rpc_call *c, void *user)
         return;
     }
     grpc_status_code st = m->handler(user, c->request, resp, &reply);
-    rpc_call_finish(c, st, reply.detail[0] ? reply.detail : NULL, st == GRPC_STATUS_OK ? resp : NULL);
+    rpc_call_finish(c, st, rpc_reply_detail(&reply), st == GRPC_STATUS_OK ? resp : NULL);
     rpc_reply_clear(&reply);
 }
 
@@ -214,7 +221,7 @@ void rpc_call_finish(rpc_call *c, grpc_status_code status, const char *detail,
     ops[n].data.recv_close_on_server.cancelled = &c->cancelled;
     n++;
     c->state = RPC_CALL_SENT;
-    grpc_call_error e = grpc_call_start_batch(c->call, ops, n, c, NULL);
+    grpc_call_error e = grpc_call_start_batch(c->call, ops, n, &c->tag, NULL);
     if (e != GRPC_CALL_OK) {
         log_error("control: starting a reply batch failed (%d)", (int)e);
         rpc_call_free(c);

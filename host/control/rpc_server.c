@@ -1,16 +1,19 @@
 /**
  * @file host/control/rpc_server.c
- * @short The generic unary gRPC server (see rpc_server.h). Owns the
- *        grpc_server, its completion queue, the completion-queue thread and
- *        the worker pool; the calls own themselves (rpc_call.c).
+ * @short The generic gRPC server (see rpc_server.h). Owns the grpc_server,
+ *        its completion queue, the completion-queue thread, the worker pool
+ *        and the list of open streams; the calls and streams own themselves
+ *        (rpc_call.c, rpc_stream.c).
  *
  * The completion-queue thread only moves calls through their states: it
  * keeps one request_call posted, reads each message, rejects unknown
- * methods and bad payloads itself and hands the rest to the pool. Workers
- * run the handlers and start the reply batch. Shutdown order (measured, see
- * docs/control-plane.md): stop posting, shutdown_and_notify, wait up to the
- * grace period, cancel all calls, drain the pool, wait for the shutdown tag,
- * shut the queue down, join, destroy.
+ * methods and bad payloads itself and hands the rest to the pool; it also
+ * routes stream completions (rpc_stream_event). Workers run the handlers
+ * and start the reply batch, open streams, and run streams' on_cancel.
+ * Shutdown order (measured, see docs/control-plane.md): stop posting,
+ * shutdown_and_notify, cancel open streams, wait up to the grace period,
+ * cancel all calls, wait for the streams to be freed, drain the pool, wait
+ * again, wait for the shutdown tag, shut the queue down, join, destroy.
  */
 #include "control/rpc_server.h"
 
@@ -29,6 +32,7 @@
 #include <retrovue/error.h>
 
 #include "control/rpc_call.h"
+#include "control/rpc_stream.h"
 #include "control/work_pool.h"
 #include "core/log.h"
 
@@ -48,6 +52,8 @@ struct rpc_server {
     int stopping;                  /**< no new request_call */
     int shutdown_seen;             /**< the shutdown tag came back */
     int shutdown_tag;              /**< its address is the tag */
+    rpc_stream_node streams;       /**< open streams (circular list head) */
+    size_t stream_count;
 
     int ports[RPC_SERVER_MAX_LISTEN];
     size_t port_count;
@@ -73,7 +79,7 @@ static void rpc_server_request_next(rpc_server *s)
         return;
     }
     grpc_call_error e = grpc_server_request_call(s->server, &c->call, &c->details,
-                                                 &c->request_md, s->cq, s->cq, c);
+                                                 &c->request_md, s->cq, s->cq, &c->tag);
     if (e != GRPC_CALL_OK) {
         log_error("control: request_call failed (%d)", (int)e);
         rpc_call_free(c);
@@ -130,6 +136,16 @@ static void rpc_server_event(rpc_server *s, rpc_call *c, int success)
     }
 }
 
+/** Route one completion to its call or stream. */
+static void rpc_server_complete(rpc_server *s, void *tag, int success)
+{
+    rpc_tag *t = tag;
+    if (t->kind == RPC_TAG_CALL)
+        rpc_server_event(s, t->owner, success);
+    else
+        rpc_stream_event(t, success);
+}
+
 static void *rpc_server_cq_main(void *arg)
 {
     rpc_server *s = arg;
@@ -146,16 +162,55 @@ static void *rpc_server_cq_main(void *arg)
             pthread_mutex_unlock(&s->lock);
             continue;
         }
-        rpc_server_event(s, ev.tag, ev.success);
+        rpc_server_complete(s, ev.tag, ev.success);
     }
     return NULL;
 }
 
-/** Worker thread: run the call's handler, or refuse it while stopping. */
+void rpc_server_stream_link(rpc_server *s, rpc_stream_node *node, int add)
+{
+    pthread_mutex_lock(&s->lock);
+    if (add) {
+        node->next = s->streams.next;
+        node->prev = &s->streams;
+        s->streams.next->prev = node;
+        s->streams.next = node;
+        s->stream_count++;
+    } else {
+        node->prev->next = node->next;
+        node->next->prev = node->prev;
+        s->stream_count--;
+        pthread_cond_broadcast(&s->changed);
+    }
+    pthread_mutex_unlock(&s->lock);
+}
+
+int rpc_server_defer(rpc_server *s, work_item *item)
+{
+    pthread_mutex_lock(&s->lock);
+    int rc = s->pool ? work_pool_submit(s->pool, item) : RV_ESTATE;
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+/** Wait until every stream is freed. Lock held. */
+static void rpc_server_wait_streams(rpc_server *s)
+{
+    while (s->stream_count > 0)
+        pthread_cond_wait(&s->changed, &s->lock);
+}
+
+/** Worker thread: run a stream's on_cancel, or the call's handler (or
+ *  refuse it while stopping). */
 static void rpc_server_work(void *user, void *job, int cancelled)
 {
     rpc_server *s = user;
-    rpc_call *c = job;
+    rpc_tag *t = job;
+    if (t->kind == RPC_TAG_STREAM_CANCEL) {
+        rpc_stream_cancel_job(t); /* even when cancelled: the owner must let go */
+        return;
+    }
+    rpc_call *c = t->owner;
     if (cancelled) {
         rpc_call_finish(c, GRPC_STATUS_UNAVAILABLE, "server shutting down", NULL);
         return;
@@ -168,7 +223,10 @@ static void rpc_server_work(void *user, void *job, int cancelled)
                         NULL);
         return;
     }
-    rpc_call_run(c, s->user);
+    if (c->method->stream)
+        rpc_stream_open(s, c, s->user);
+    else
+        rpc_call_run(c, s->user);
 }
 
 /** Wait for the shutdown tag, at most until @p until (NULL: forever). Lock held. */
@@ -233,6 +291,8 @@ int rpc_server_start(const rpc_server_config *cfg, rpc_server **out, char *err, 
     }
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->changed, NULL);
+    s->streams.next = &s->streams;
+    s->streams.prev = &s->streams;
     s->methods = cfg->methods;
     s->user = cfg->user;
 
@@ -297,6 +357,10 @@ void rpc_server_stop(rpc_server *s, int grace_ms)
     pthread_mutex_lock(&s->lock);
     s->stopping = 1;
     grpc_server_shutdown_and_notify(s->server, s->cq, &s->shutdown_tag);
+    /* Streams are open-ended: end them now rather than wait out the grace. */
+    for (rpc_stream_node *n = s->streams.next; n != &s->streams; n = n->next)
+        grpc_call_cancel_with_status(n->call, GRPC_STATUS_UNAVAILABLE, "server shutting down",
+                                     NULL);
     if (grace_ms > 0) {
         struct timespec until;
         clock_gettime(CLOCK_REALTIME, &until);
@@ -312,13 +376,27 @@ void rpc_server_stop(rpc_server *s, int grace_ms)
 
     grpc_server_cancel_all_calls(s->server);
 
+    /* Every stream's close completes (cancelled); its on_cancel runs on the
+     * pool, still alive here, and the stream is freed. */
+    if (s->cq_thread_started) {
+        pthread_mutex_lock(&s->lock);
+        rpc_server_wait_streams(s);
+        pthread_mutex_unlock(&s->lock);
+    }
+
     /* Queued calls get UNAVAILABLE; running handlers finish their engine
-     * call (it cannot be interrupted) and reply into the cancelled call. */
+     * call (it cannot be interrupted) and reply into the cancelled call. A
+     * stream opened meanwhile runs its on_cancel on the CQ thread. */
     pthread_mutex_lock(&s->lock);
     work_pool *pool = s->pool;
     s->pool = NULL;
     pthread_mutex_unlock(&s->lock);
     work_pool_destroy(pool);
+    if (s->cq_thread_started) {
+        pthread_mutex_lock(&s->lock);
+        rpc_server_wait_streams(s);
+        pthread_mutex_unlock(&s->lock);
+    }
 
     if (s->cq_thread_started) {
         pthread_mutex_lock(&s->lock);
@@ -332,7 +410,7 @@ void rpc_server_stop(rpc_server *s, int grace_ms)
             if (ev.type == GRPC_OP_COMPLETE && ev.tag == &s->shutdown_tag)
                 break;
             if (ev.type == GRPC_OP_COMPLETE)
-                rpc_server_event(s, ev.tag, ev.success);
+                rpc_server_complete(s, ev.tag, ev.success);
         }
         grpc_completion_queue_shutdown(s->cq);
         for (;;) {
@@ -340,7 +418,7 @@ void rpc_server_stop(rpc_server *s, int grace_ms)
             if (ev.type == GRPC_QUEUE_SHUTDOWN)
                 break;
             if (ev.type == GRPC_OP_COMPLETE)
-                rpc_server_event(s, ev.tag, ev.success);
+                rpc_server_complete(s, ev.tag, ev.success);
         }
     }
     grpc_server_destroy(s->server);

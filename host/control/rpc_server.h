@@ -1,15 +1,20 @@
 /**
  * @file host/control/rpc_server.h
- * @short A generic unary gRPC server on the gRPC C core and protobuf-c: a
- *        method table {path, request, response, handler}, one completion
- *        queue thread, handlers on a keyed worker pool.
+ * @short A generic gRPC server on the gRPC C core and protobuf-c: a method
+ *        table {path, request, response, handler or stream}, one completion
+ *        queue thread, handlers on a keyed worker pool, unary and
+ *        server-streaming methods.
  *
  * The server owns the grpc_server, its completion queue and thread, the
  * worker pool and every call's state. A handler sees an unpacked request and
  * fills a zeroed, initialised response; packing, statuses and cleanup are
  * done here. Unknown method: UNIMPLEMENTED. Missing or malformed payload:
- * INVALID_ARGUMENT. Calls whose `serialise_by` int32 field (a channel id)
- * is equal run one at a time in arrival order; others run in parallel.
+ * INVALID_ARGUMENT (also for a NUL byte in any string field). Calls whose
+ * `serialise_by` int32 field (a channel id) is equal run one at a time in
+ * arrival order; others run in parallel. A server-streaming method's
+ * function runs the same way but only opens the stream and returns; the
+ * stream then lives without a thread (rpc_stream.h), so it never delays
+ * later calls of its key. At shutdown open streams end with UNAVAILABLE.
  *
  * The caller must have blocked SIGTERM/SIGINT (pthread_sigmask) before the
  * first rpc_server_start, so gRPC's own threads inherit the mask.
@@ -45,12 +50,24 @@ void rpc_reply_set_detail(rpc_reply *r, const char *fmt, ...) __attribute__((for
 typedef grpc_status_code (*rpc_handler_fn)(void *user, const ProtobufCMessage *request,
                                            ProtobufCMessage *response, rpc_reply *reply);
 
+/** An open server stream (rpc_stream.h). */
+typedef struct rpc_stream rpc_stream;
+
+/** Opens a server stream; runs on a worker thread and must return at once.
+ *  @p request is borrowed for the call; @p stream is borrowed: to keep it,
+ *  attach an owner with rpc_stream_set_owner(). GRPC_STATUS_OK leaves the
+ *  stream open; any other status ends it with that status and the details
+ *  set on @p reply (the owner's on_cancel is then never called). */
+typedef grpc_status_code (*rpc_stream_fn)(void *user, const ProtobufCMessage *request,
+                                          rpc_stream *stream, rpc_reply *reply);
+
 typedef struct rpc_method {
     const char *path;                             /**< "/pkg.Service/Method" */
     const ProtobufCMessageDescriptor *request;
-    const ProtobufCMessageDescriptor *response;
-    rpc_handler_fn handler;
+    const ProtobufCMessageDescriptor *response;   /**< the reply, or each streamed message */
+    rpc_handler_fn handler;                       /**< unary; NULL for a stream */
     const char *serialise_by;                     /**< int32 request field, or NULL */
+    rpc_stream_fn stream;                         /**< server-streaming; NULL for unary */
 } rpc_method;
 
 typedef struct rpc_server_config {
@@ -69,8 +86,9 @@ int rpc_server_start(const rpc_server_config *cfg, rpc_server **out, char *err, 
  *  sockets or an out-of-range index. */
 int rpc_server_bound_port(const rpc_server *s, size_t i);
 
-/** Stop accepting, let in-flight calls finish for up to @p grace_ms, cancel
- *  the rest, join every thread, free everything. Calls queued behind a busy
+/** Stop accepting, end open streams (UNAVAILABLE, each owner's on_cancel
+ *  runs), let in-flight unary calls finish for up to @p grace_ms, cancel the
+ *  rest, join every thread, free everything. Calls queued behind a busy
  *  channel get UNAVAILABLE. Thread: any but a handler. NULL is a no-op. */
 void rpc_server_stop(rpc_server *s, int grace_ms);
 

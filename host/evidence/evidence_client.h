@@ -14,6 +14,9 @@
  * Hello{first_sequence_available, last_sequence_emitted} and replays every
  * event after the last sequence Core acked; reconnects back off from 100 ms
  * to 5 s. Core dedups by event_uuid, so a replay never duplicates a record.
+ * Spools of earlier sessions of the channel that Core has not fully acked
+ * (an engine restart starts a new session) are delivered too, each on its
+ * own call under its own session id.
  *
  * The client owns its thread, its gRPC channel and call, its queue and the
  * spool file. Emitting never blocks on I/O or the network: it copies the
@@ -54,9 +57,12 @@ typedef struct evidence_event {
     char segment_type_name[16];    /**< "content", "filler", "pad" */
     char asset_uri[512];
     int64_t actual_start_utc_ms;   /**< BLOCK_START, SEGMENT_START, SEGMENT_END */
-    int64_t actual_end_utc_ms;     /**< SEGMENT_END, BLOCK_FENCE */
+    int64_t actual_end_utc_ms;     /**< SEGMENT_END, BLOCK_FENCE; CHANNEL_TERMINATED:
+                                        its termination_utc_ms */
     int64_t asset_start_frame;     /**< SEGMENT_START/END */
-    int64_t asset_end_frame;       /**< SEGMENT_END (inclusive) */
+    int64_t asset_end_frame;       /**< SEGMENT_END (inclusive: frames aired =
+                                        end - start + 1; a SKIPPED segment has
+                                        end = start - 1) */
     int64_t scheduled_duration_ms; /**< SEGMENT_START */
     int join_in_progress;          /**< SEGMENT_START */
     char status[16];               /**< SEGMENT_END: "AIRED", "SKIPPED", "TRUNCATED" */
@@ -88,10 +94,10 @@ void evidence_client_emit(evidence_client *ec, const evidence_event *ev);
 void evidence_client_counts(evidence_client *ec, uint64_t *emitted, uint64_t *acked,
                             uint64_t *dropped);
 
-/** Spool everything queued, try for up to @p grace_ms to have it acked
- *  (0: don't wait), close the stream, join the thread, free. What is not
- *  acked stays in the spool file. NULL is a no-op. Thread: any but the
- *  client's. */
+/** Spool everything queued, try for up to @p grace_ms to have it (and any
+ *  earlier session being delivered) acked (0: don't wait), close the
+ *  streams, join the thread, free. What is not acked stays in the spool
+ *  file. NULL is a no-op. Thread: any but the client's. */
 void evidence_client_stop(evidence_client *ec, int grace_ms);
 
 #endif

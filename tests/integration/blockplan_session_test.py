@@ -149,7 +149,7 @@ class Events:
         return True
 
 
-def block(bid, start, clip, offset_ms=0, split=(1200, 800), pad_tail=False):
+def block(bid, start, clip, offset_ms=0, split=(1200, 800), pad_tail=False, cid=1):
     """A block of BLOCK_MS: content then filler (or PAD) from the clip."""
     a, b = split
     segs = [pb.BlockSegment(segment_index=0, asset_uri=clip, asset_start_offset_ms=offset_ms,
@@ -163,7 +163,7 @@ def block(bid, start, clip, offset_ms=0, split=(1200, 800), pad_tail=False):
                                     asset_start_offset_ms=offset_ms + 5000,
                                     segment_duration_ms=b, segment_type=pb.SEGMENT_TYPE_FILLER,
                                     event_id=bid + "-e1"))
-    return pb.BlockPlan(block_id=bid, channel_id=1, start_utc_ms=start, end_utc_ms=start + a + b,
+    return pb.BlockPlan(block_id=bid, channel_id=cid, start_utc_ms=start, end_utc_ms=start + a + b,
                         segments=segs)
 
 
@@ -260,6 +260,18 @@ class Engine:
     renderer = { module = "null"; };
     sinks = ( { module = "framelog"; options = { mode = "ticks"; path = "%s"; }; } ); }""" % (
                 cid, cid, self.framelog(cid)))
+        # channel 3 airs a plan file beside the sessions (they coexist)
+        chans.append("""  { id = 3; name = "Plan file"; profile = "test"; autostart_plan = "slate";
+    producers = ( { module = "slate"; } );
+    slate = { module = "slate"; options = { show_clock = false; }; };
+    renderer = { module = "null"; };
+    sinks = ( { module = "framelog"; options = { mode = "summary"; path = "%s"; }; } ); }""" %
+                     self.framelog(3))
+        start = ms_now() - 1000
+        rvtest.write(os.path.join(folder, "plans", "slate.conf"), rvtest.plan_text(
+            [{"id": "S", "start": start, "end": start + 4000,
+              "segments": [{"type": "CONTENT", "duration": 4000, "uri": "slate:bars"}]}],
+            loop=True))
         cfg = rvtest.engine_config(folder, mods, chans, profile=(W, H, "30000/1001", 48000, 2),
                                    extra_engine='  control_listen = [ "127.0.0.1:%d" ];\n'
                                    '  asrun_dir = "asrun";' % self.port)
@@ -410,13 +422,13 @@ def core_flow(tap, eng, clip, folder):
 
 def refusals(tap, eng, clip, folder):
     stub = eng.stub
-    r = stub.FeedBlockPlan(pb.FeedBlockPlanRequest(channel_id=2, block=block("X", ms_now(), clip)),
+    r = stub.FeedBlockPlan(pb.FeedBlockPlanRequest(channel_id=2, block=block("X", ms_now(), clip, cid=2)),
                            timeout=5)
     tap.ok(not r.success and r.result_code == R.Value("BLOCKPLAN_RESULT_NO_SESSION"),
            "Feed with no session: NO_SESSION (%s)" % r.message)
     now = ms_now()
     r = stub.StartBlockPlanSession(pb.StartBlockPlanSessionRequest(
-        channel_id=2, block_a=block("A", now, clip), block_b=block("B", now + BLOCK_MS, clip),
+        channel_id=2, block_a=block("A", now, clip, cid=2), block_b=block("B", now + BLOCK_MS, clip, cid=2),
         program_format_json=FORMAT, max_queue_depth=2), timeout=10)
     tap.ok(not r.success and r.result_code == R.Value("BLOCKPLAN_RESULT_STREAM_NOT_ATTACHED"),
            "Start before AttachStream: STREAM_NOT_ATTACHED (%s)" % r.message)
@@ -424,21 +436,21 @@ def refusals(tap, eng, clip, folder):
     consumer = Consumer(sock)
     attach(stub, 2, sock)
     r = stub.StartBlockPlanSession(pb.StartBlockPlanSessionRequest(
-        channel_id=2, block_a=block("A", now, clip), block_b=block("B", now + BLOCK_MS + 1, clip),
+        channel_id=2, block_a=block("A", now, clip, cid=2), block_b=block("B", now + BLOCK_MS + 1, clip, cid=2),
         program_format_json=FORMAT), timeout=10)
     tap.ok(not r.success and r.result_code == R.Value("BLOCKPLAN_RESULT_NOT_CONTIGUOUS"),
            "Start with a gap between A and B: NOT_CONTIGUOUS (%s)" % r.message)
-    bad = block("BAD", now, clip)
+    bad = block("BAD", now, clip, cid=2)
     bad.segments[1].segment_duration_ms = 700
     r = stub.StartBlockPlanSession(pb.StartBlockPlanSessionRequest(
-        channel_id=2, block_a=bad, block_b=block("B", bad.end_utc_ms, clip),
+        channel_id=2, block_a=bad, block_b=block("B", bad.end_utc_ms, clip, cid=2),
         program_format_json=FORMAT), timeout=10)
     tap.ok(not r.success and r.result_code == R.Value("BLOCKPLAN_RESULT_INVALID_BLOCK") and
            "BAD" in r.message and "do not fill" in r.message,
            "a block whose segments do not fill it: INVALID_BLOCK naming it (%s)" % r.message)
     now = ms_now()
-    a = block("A", now, clip)
-    b = block("B", a.end_utc_ms, clip)
+    a = block("A", now, clip, cid=2)
+    b = block("B", a.end_utc_ms, clip, cid=2)
     r = stub.StartBlockPlanSession(pb.StartBlockPlanSessionRequest(
         channel_id=2, block_a=a, block_b=b, program_format_json=FORMAT, max_queue_depth=2,
         join_utc_ms=now), timeout=10)
@@ -450,27 +462,27 @@ def refusals(tap, eng, clip, folder):
     ev = Events(stub, 2)
     tap.ok(ev.wait_for(lambda es: len(es) >= 1, 3) and ev.kinds()[0] == ("block_started", "A"),
            "a subscriber arriving after the start gets the live block's BlockStarted first")
-    c = block("C", b.end_utc_ms, clip)
+    c = block("C", b.end_utc_ms, clip, cid=2)
     r = stub.FeedBlockPlan(pb.FeedBlockPlanRequest(channel_id=2, block=c), timeout=5)
     tap.ok(r.success, "Feed C: %s" % r.message)
-    d = block("D", c.end_utc_ms, clip)
+    d = block("D", c.end_utc_ms, clip, cid=2)
     r = stub.FeedBlockPlan(pb.FeedBlockPlanRequest(channel_id=2, block=d), timeout=5)
     tap.ok(not r.success and r.queue_full and
            r.result_code == R.Value("BLOCKPLAN_RESULT_QUEUE_FULL"),
            "Feed D with B and C waiting at depth 2: QUEUE_FULL, queue_full=true (%s)" % r.message)
-    gap = block("G", c.end_utc_ms + 40, clip)
+    gap = block("G", c.end_utc_ms + 40, clip, cid=2)
     r = stub.FeedBlockPlan(pb.FeedBlockPlanRequest(channel_id=2, block=gap), timeout=5)
     tap.ok(not r.success and r.result_code in (R.Value("BLOCKPLAN_RESULT_NOT_CONTIGUOUS"),
                                                 R.Value("BLOCKPLAN_RESULT_QUEUE_FULL")),
            "a non-contiguous block is refused (%s)" % r.message)
     ev.wait_for(lambda es: any(e.WhichOneof("event") == "block_started" and
                                e.block_started.block_id == "B" for e in es), 5)
-    gap = block("G", c.end_utc_ms + 40, clip)
+    gap = block("G", c.end_utc_ms + 40, clip, cid=2)
     r = stub.FeedBlockPlan(pb.FeedBlockPlanRequest(channel_id=2, block=gap), timeout=5)
     tap.ok(not r.success and r.result_code == R.Value("BLOCKPLAN_RESULT_NOT_CONTIGUOUS") and
            "contiguous" in r.message, "Feed of a block 40 ms after C's end: NOT_CONTIGUOUS (%s)"
            % r.message)
-    badidx = block("E", c.end_utc_ms, clip)
+    badidx = block("E", c.end_utc_ms, clip, cid=2)
     badidx.segments[1].segment_index = 5
     r = stub.FeedBlockPlan(pb.FeedBlockPlanRequest(channel_id=2, block=badidx), timeout=5)
     tap.ok(not r.success and r.result_code == R.Value("BLOCKPLAN_RESULT_INVALID_BLOCK") and
@@ -494,7 +506,7 @@ def refusals(tap, eng, clip, folder):
                 pb.FeedBlockPlanRequest(channel_id=2, block=blk), timeout=5).result_code)
         except grpc.RpcError as e:
             results.append(e.code())
-    e_blk = block("E", d.end_utc_ms, clip)
+    e_blk = block("E", d.end_utc_ms, clip, cid=2)
     threads = [threading.Thread(target=feeder, args=(e_blk,)) for _ in range(4)]
     for t in threads:
         t.start()
@@ -569,23 +581,56 @@ def late_feed(tap, eng, clip, folder):
            "the late block is cut at its fence (tick %d)" % t_cend)
 
 
+class TcpConsumer(Consumer):
+    """The same as Consumer on a loopback TCP port (STREAM_TRANSPORT_TCP_LOOPBACK)."""
+
+    def __init__(self):
+        self.srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.srv.bind(("127.0.0.1", 0))
+        self.srv.listen(1)
+        self.path = "127.0.0.1:%d" % self.srv.getsockname()[1]
+        self.data = bytearray()
+        self.first_byte_at = None
+        self.connected = threading.Event()
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+
 def two_sessions(tap, eng, clip, folder):
+    """Channel 1 on a Unix socket, channel 2 on TCP loopback, channel 3 on its
+    plan file, all at once."""
     stub = eng.stub
-    consumers = {}
-    for cid in (1, 2):
-        consumers[cid] = Consumer(os.path.join(folder, "two-%d.sock" % cid))
-        attach(stub, cid, consumers[cid].path)
+    consumers = {1: Consumer(os.path.join(folder, "two-1.sock")), 2: TcpConsumer()}
+    attach(stub, 1, consumers[1].path)
+    r = stub.AttachStream(pb.AttachStreamRequest(
+        channel_id=2, transport=pb.STREAM_TRANSPORT_TCP_LOOPBACK, endpoint=consumers[2].path,
+        replace_existing=True), timeout=5)
+    tap.ok(r.success and r.negotiated_transport == pb.STREAM_TRANSPORT_TCP_LOOPBACK,
+           "AttachStream over TCP_LOOPBACK (%s): %s" % (consumers[2].path, r.message))
+    r = stub.AttachStream(pb.AttachStreamRequest(
+        channel_id=2, transport=pb.STREAM_TRANSPORT_TCP_LOOPBACK, endpoint="192.0.2.1:9",
+        replace_existing=True), timeout=5)
+    tap.ok(not r.success and "loopback" in r.message,
+           "TCP_LOOPBACK to a non-loopback address is refused: %s" % r.message)
+    dead = os.path.join(folder, "nobody.sock")
+    r = attach(stub, 2, dead)
+    tap.ok(not r.success and r.message.startswith("connect() failed"),
+           "AttachStream to a socket nobody listens on: %s" % r.message)
     join = ms_now()
     plans = {}
     for cid in (1, 2):
-        a = block("T%dA" % cid, join, clip)
-        b = block("T%dB" % cid, a.end_utc_ms, clip)
+        a = block("T%dA" % cid, join, clip, cid=cid)
+        b = block("T%dB" % cid, a.end_utc_ms, clip, cid=cid)
         plans[cid] = [a, b]
         r = stub.StartBlockPlanSession(pb.StartBlockPlanSessionRequest(
             channel_id=cid, block_a=a, block_b=b, join_utc_ms=join, program_format_json=FORMAT),
             timeout=10)
         tap.ok(r.success, "two sessions at once: channel %d started (%s)" % (cid, r.message))
     time.sleep(2.6)
+    lst = stub.ListChannels(pb.ChannelListQuery(), timeout=5)
+    ids = sorted(c.channel_id for c in lst.channels)
+    tap.ok(ids == [1, 2, 3], "two sessions and a plan-file channel run at once (%s)" % ids)
     for cid in (1, 2):
         s = stub.StopBlockPlanSession(pb.StopBlockPlanSessionRequest(channel_id=cid), timeout=5)
         tap.ok(s.success and s.blocks_executed == 1,

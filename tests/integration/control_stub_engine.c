@@ -180,8 +180,12 @@ static void stub_fill(const engine *e, int slot, channel_status *out)
     out->sinks[0].stats.clients = 1;
 }
 
+int stub_session_status(int32_t channel_id, channel_status *out);
+
 int engine_channel_status(engine *e, int32_t channel_id, channel_status *out)
 {
+    if (stub_session_status(channel_id, out))
+        return RV_OK; /* control_stub_session.c */
     int slot = stub_slot(channel_id);
     pthread_mutex_lock(&e->lock);
     int rc = (slot > 0 && e->plan[slot][0]) ? RV_OK : RV_ENOENT;

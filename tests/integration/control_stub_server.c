@@ -16,6 +16,7 @@
 #include "control/control_server.h"
 
 engine *stub_engine_create(const char *plans_dir);
+void stub_sessions_shutdown(void);
 
 int main(int argc, char **argv)
 {
@@ -45,5 +46,6 @@ int main(int argc, char **argv)
     int sig = 0;
     sigwait(&stop_signals, &sig);
     control_server_stop(srv, 1000);
+    stub_sessions_shutdown();
     return 0;
 }

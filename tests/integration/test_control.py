@@ -284,7 +284,7 @@ class Suite:
                     "malformed payload %s: INVALID_ARGUMENT on every method (%s)" % (payload.hex(),
                                                                                    code))
         for path in (SERVICE + "NoSuchMethod", "/other.Service/StartChannel",
-                     SERVICE + "StartBlockPlanSession"):
+                     "/retrovue.playout.Other/StartBlockPlanSession"):
             try:
                 self.raw.unary_unary(path)(b"", timeout=10)
                 code = grpc.StatusCode.OK

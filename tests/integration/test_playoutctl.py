@@ -92,10 +92,48 @@ def main():
         t.ok(rc == 2 and "UNAVAILABLE" in err, "no engine there: exit 2: %s" % err.strip()[:80])
         rc, out, err = ctl(*S, "frobnicate")
         t.ok(rc == 2, "an unknown command: exit 2")
+        if a.stub:
+            session_commands(t, d, S)
     finally:
         rc = e.stop()
         t.ok(rc == 0, "the engine stops cleanly")
     return t.done()
+
+
+def session_commands(t, d, S):
+    """attach, session-start, feed, events, session-stop, detach (stub engine)."""
+    def blk(i):
+        return {"block_id": "B%d" % i, "start_utc_ms": i * 1000, "end_utc_ms": (i + 1) * 1000,
+                "segments": [{"segment_index": 0, "asset_uri": "/m/%d.mp4" % i,
+                              "segment_duration_ms": 1000}]}
+    start = os.path.join(d, "start.json")
+    rvtest.write(start, json.dumps({"block_a": blk(0), "block_b": blk(1), "max_queue_depth": 3,
+                                    "channel_id_str": "pace=100000"}))
+    feed = os.path.join(d, "feed.json")
+    rvtest.write(feed, json.dumps(blk(2)))
+    rc, out, err = ctl(*S, "session-start", "50", start)
+    t.ok(rc == 1 and "STREAM_NOT_ATTACHED" in err, "session-start before attach: exit 1: %s" %
+         err.strip())
+    rc, out, err = ctl(*S, "attach", "50", "/tmp/core.sock")
+    t.ok(rc == 0 and out.strip() == "Attached", "attach 50 PATH: exit 0: %s" % out.strip())
+    rc, out, err = ctl(*S, "session-start", "50", start)
+    t.ok(rc == 0 and "BLOCKPLAN_RESULT_OK" in out, "session-start 50 FILE: exit 0: %s" % out.strip())
+    rc, out, err = ctl(*S, "feed", "50", feed)
+    t.ok(rc == 0 and "Block fed" in out, "feed 50 FILE: exit 0: %s" % out.strip())
+    rc, out, err = ctl(*S, "feed", "50", feed)
+    t.ok(rc == 1 and "NOT_CONTIGUOUS" in err, "the same block again: exit 1: %s" % err.strip())
+    rc, out, err = ctl(*S, "events", "50", "--count", "1")
+    ev = json.loads(out.splitlines()[0]) if rc == 0 and out.strip() else {}
+    t.ok(ev.get("block_started", {}).get("block_id") == "B0",
+         "events 50 --count 1: the live block's BlockStarted as JSON: %s" % out.strip())
+    rc, out, err = ctl(*S, "session-stop", "50")
+    t.ok(rc == 0 and "Session stopped" in out, "session-stop 50: exit 0: %s" % out.strip())
+    rc, out, err = ctl(*S, "events", "50")
+    t.ok(rc == 2 and "NOT_FOUND" in err, "events without a session: exit 2, NOT_FOUND")
+    rc, out, err = ctl(*S, "feed", "50", os.path.join(d, "nosuch.json"))
+    t.ok(rc == 2 and "nosuch.json" in err, "feed with a missing file: exit 2")
+    rc, out, err = ctl(*S, "detach", "50")
+    t.ok(rc == 0, "detach 50: exit 0: %s" % out.strip())
 
 
 if __name__ == "__main__":

@@ -38,8 +38,14 @@ struct ts_muxer {
     AVIOContext *io;
     ts_pkt_queue queue[2];
     int header_written;
-    int first_bytes;     /**< the next write starts the stream or a keyframe: PAT/PMT first */
+    int first_bytes;     /**< at a keyframe's tables: put PAT/PMT in front */
+    int first_state;     /**< TS_FIRST_SDT (holding SDT), TS_FIRST_PAT (PAT out) */
+    unsigned pmt_pid;
+    uint8_t held[4 * 188];
+    size_t held_len;
 };
+
+enum { TS_FIRST_SDT = 1, TS_FIRST_PAT = 2 };
 
 #define TS_PACKET 188
 #define TS_PID_PAT 0x0000
@@ -50,34 +56,42 @@ static unsigned mux_pid(const uint8_t *p)
     return ((unsigned)(p[1] & 0x1F) << 8) | p[2];
 }
 
-/* The first bytes of the stream and of every random access point:
- * libavformat writes its SDT before the PAT;
- * hand the PAT and PMT out first (then the SDT, then the rest), so a
- * consumer's first packets are PAT/PMT and the first PES is the IDR.
- * Reordering whole packets of different PIDs changes no continuity counter. */
-static void mux_append_first(ts_muxer *mux, const uint8_t *buf, size_t size)
+/* The tables in front of a keyframe (where a joining consumer starts):
+ * libavformat writes its SDT before the PAT; hold the SDT until the PAT and
+ * PMT are out, so a consumer's first packets are PAT/PMT then the IDR. Reordering whole packets of
+ * different PIDs changes no continuity counter. Returns 1 while still
+ * reordering. */
+static int mux_append_first(ts_muxer *mux, const uint8_t *buf, size_t size)
 {
-    size_t n = size / TS_PACKET;
-    size_t sdt_end = 0;
-    while (sdt_end < n && buf[sdt_end * TS_PACKET] == 0x47 &&
-           mux_pid(buf + sdt_end * TS_PACKET) == TS_PID_SDT)
-        sdt_end++;
-    size_t tables_end = sdt_end;
-    while (tables_end < n && buf[tables_end * TS_PACKET] == 0x47 &&
-           (mux_pid(buf + tables_end * TS_PACKET) == TS_PID_PAT ||
-            (tables_end > sdt_end && mux_pid(buf + tables_end * TS_PACKET) ==
-                                         mux_pid(buf + (tables_end - 1) * TS_PACKET)) ||
-            tables_end == sdt_end + 1))
-        tables_end++;
-    if (sdt_end == 0 || tables_end == sdt_end || size % TS_PACKET != 0) {
-        mux->out.append(mux->out.opaque, buf, size);
-        return;
+    size_t n = size % TS_PACKET == 0 ? size / TS_PACKET : 0;
+    size_t i = 0;
+    if (n == 0)
+        goto done;
+    for (; i < n; i++) {
+        const uint8_t *p = buf + i * TS_PACKET;
+        unsigned pid = mux_pid(p);
+        if (p[0] != 0x47)
+            goto done;
+        if (mux->first_state == TS_FIRST_SDT && pid == TS_PID_SDT &&
+            mux->held_len + TS_PACKET <= sizeof mux->held) {
+            memcpy(mux->held + mux->held_len, p, TS_PACKET);
+            mux->held_len += TS_PACKET;
+        } else if (mux->first_state == TS_FIRST_SDT && pid == TS_PID_PAT) {
+            mux->out.append(mux->out.opaque, p, TS_PACKET);
+            mux->first_state = TS_FIRST_PAT;
+        } else if (mux->first_state == TS_FIRST_PAT && pid == mux->pmt_pid) {
+            mux->out.append(mux->out.opaque, p, TS_PACKET);
+        } else {
+            goto done;
+        }
     }
-    mux->out.append(mux->out.opaque, buf + sdt_end * TS_PACKET,
-                    (tables_end - sdt_end) * TS_PACKET);
-    mux->out.append(mux->out.opaque, buf, sdt_end * TS_PACKET);
-    mux->out.append(mux->out.opaque, buf + tables_end * TS_PACKET,
-                    size - tables_end * TS_PACKET);
+    return 1;
+done:
+    mux->out.append(mux->out.opaque, mux->held, mux->held_len);
+    mux->held_len = 0;
+    if (i < n || n == 0)
+        mux->out.append(mux->out.opaque, buf + i * TS_PACKET, size - i * TS_PACKET);
+    return 0;
 }
 
 #if LIBAVFORMAT_VERSION_MAJOR >= 61
@@ -88,8 +102,7 @@ static int mux_io_write(void *opaque, uint8_t *buf, int size)
 {
     ts_muxer *mux = opaque;
     if (mux->first_bytes) {
-        mux->first_bytes = 0;
-        mux_append_first(mux, buf, (size_t)size);
+        mux->first_bytes = mux_append_first(mux, buf, (size_t)size);
         return size;
     }
     mux->out.append(mux->out.opaque, buf, (size_t)size);
@@ -140,7 +153,7 @@ int ts_muxer_create(const ts_muxer_config *cfg, const AVCodecContext *video,
     mux->host = host;
     mux->ctx = ctx;
     mux->out = *out;
-    mux->first_bytes = 1;
+    mux->pmt_pid = (unsigned)cfg->pmt_pid;
     rc = RV_ENOMEM;
     if (avformat_alloc_output_context2(&mux->fmt, NULL, "mpegts", NULL) < 0 || !mux->fmt)
         goto fail;
@@ -203,7 +216,8 @@ static int mux_write(ts_muxer *mux, AVPacket *pkt)
     if (pkt->stream_index == TS_STREAM_VIDEO && (pkt->flags & AV_PKT_FLAG_KEY)) {
         avio_flush(mux->io);
         mux->out.mark_keyframe(mux->out.opaque);
-        mux->first_bytes = 1; /* joiners start here: their first packets are PAT/PMT */
+        mux->first_bytes = 1; /* the tables in front of this keyframe: PAT/PMT first */
+        mux->first_state = TS_FIRST_SDT;
         /* belt and braces: the muxer also re-sends PAT/PMT before keyframes */
         av_opt_set(mux->fmt->priv_data, "mpegts_flags", "+resend_headers", 0);
     }
