@@ -13,6 +13,7 @@
 #include <retrovue/error.h>
 #include <retrovue/version.h>
 
+#include "config/config.h"
 #include "core/log.h"
 
 __attribute__((format(printf, 3, 4))) static int cli_fail(char *err, size_t errlen,
@@ -71,6 +72,39 @@ static int cli_parse_seconds(const char *s, int64_t *out_ms)
     return *out_ms > 0 ? RV_OK : RV_EINVAL;
 }
 
+/** --port: a decimal TCP port 1..65535. */
+static int cli_parse_port(const char *s, int *out)
+{
+    int64_t v;
+    if (!s || cli_parse_int(s, &v) != RV_OK || v < 1 || v > 65535)
+        return RV_EINVAL;
+    *out = (int)v;
+    return RV_OK;
+}
+
+/** --address: a host name, an IPv4 or an IPv6 literal (bare or in [ ]), no
+ *  spaces or control characters. "HOST:PORT" (or "[V6]:PORT") into @p out. */
+static int cli_control_address(const char *addr, int port, char *out, size_t len)
+{
+    size_t n = strlen(addr);
+    if (n == 0 || n > CLI_ADDRESS_MAX - 16)
+        return RV_EINVAL;
+    for (const unsigned char *c = (const unsigned char *)addr; *c; c++) {
+        if (*c <= ' ' || *c == 0x7f || *c == '/' || *c == '"' || *c == '\\')
+            return RV_EINVAL;
+    }
+    int bracketed = addr[0] == '[';
+    if (bracketed && (n < 3 || addr[n - 1] != ']'))
+        return RV_EINVAL;
+    if (!bracketed && strchr(addr, ']'))
+        return RV_EINVAL;
+    if (!bracketed && strchr(addr, ':'))
+        snprintf(out, len, "[%s]:%d", addr, port);
+    else
+        snprintf(out, len, "%s:%d", addr, port);
+    return RV_OK;
+}
+
 /** If argv[*i] is @p name ("--x") or "--x=value", set *@p value (from the
  *  same or the next argument) and return 1. A missing value sets *value NULL. */
 static int cli_match_value(int argc, char **argv, int *i, const char *name, const char **value)
@@ -110,6 +144,25 @@ int cli_parse(int argc, char **argv, cli_options *out, char *err, size_t errlen)
             if (!v || !*v)
                 return cli_fail(err, errlen, "--config needs a FILE");
             out->config_path = v;
+        } else if (cli_match_value(argc, argv, &i, "--port", &v)) {
+            if (cli_parse_port(v, &out->port) != RV_OK)
+                return cli_fail(err, errlen, "--port: '%s' is not a TCP port (1..65535)",
+                                v ? v : "");
+            out->has_port = 1;
+        } else if (cli_match_value(argc, argv, &i, "--address", &v)) {
+            if (!v || !*v)
+                return cli_fail(err, errlen, "--address needs a host or IP address");
+            out->address = v;
+        } else if (cli_match_value(argc, argv, &i, "--metrics-listen", &v)) {
+            if (!v || !config_host_port_valid(v))
+                return cli_fail(err, errlen,
+                                "--metrics-listen: '%s' is not HOST:PORT (e.g. 127.0.0.1:9308)",
+                                v ? v : "");
+            out->metrics_listen = v;
+        } else if (cli_match_value(argc, argv, &i, "--asrun-dir", &v)) {
+            if (!v || !*v)
+                return cli_fail(err, errlen, "--asrun-dir needs a folder");
+            out->asrun_dir = v;
         } else if (cli_match_value(argc, argv, &i, "--clock", &v)) {
             if (v && !strcmp(v, "real"))
                 out->clock = CLI_CLOCK_REAL;
@@ -145,8 +198,18 @@ int cli_parse(int argc, char **argv, cli_options *out, char *err, size_t errlen)
     }
     if (out->help || out->version)
         return RV_OK;
-    if (!out->config_path)
-        return cli_fail(err, errlen, "--config FILE is required");
+    if (out->address && !out->has_port)
+        return cli_fail(err, errlen, "--address needs --port");
+    if (out->has_port) {
+        const char *addr = out->address ? out->address : "127.0.0.1";
+        if (cli_control_address(addr, out->port, out->control_address,
+                                sizeof(out->control_address)) != RV_OK)
+            return cli_fail(err, errlen,
+                            "--address: '%s' is not a host name or IP address", addr);
+    }
+    if (!out->config_path && !out->has_port && !out->list_modules)
+        return cli_fail(err, errlen,
+                        "--config FILE or --port PORT (built-in defaults) is required");
     if (out->has_start_utc_ms && out->clock != CLI_CLOCK_VIRTUAL)
         return cli_fail(err, errlen, "--start-utc-ms needs --clock=virtual");
     return RV_OK;
@@ -156,11 +219,26 @@ void cli_print_help(FILE *out)
 {
     fprintf(out,
             "usage: retrovue_playout --config FILE [options]\n"
+            "       retrovue_playout --port PORT [--address ADDR] [options]\n"
+            "       retrovue_air --port PORT            (the same binary, RetroVue Core's name)\n"
             "\n"
             "RetroVue Playout %s (module ABI %d.%d): plays each configured channel's plan as a\n"
             "continuous, frame-accurate stream.\n"
             "\n"
             "  --config FILE          the engine configuration (libconfig syntax)\n"
+            "  --port PORT            gRPC control on ADDR:PORT (1..65535). Without --config:\n"
+            "                         built-in defaults (config-less mode, how RetroVue Core\n"
+            "                         starts its engine): modules from the build tree or the\n"
+            "                         installed module folder, no channels until a client\n"
+            "                         creates one, channel defaults ffmpeg-file + slate,\n"
+            "                         1920x1080 30000/1001 48 kHz stereo, no sinks, no plans\n"
+            "                         folder, telemetry and as-run off. With --config: replaces\n"
+            "                         the config's HOST:PORT control addresses (unix: kept)\n"
+            "  --address ADDR         the --port address (default 127.0.0.1: loopback only,\n"
+            "                         the control plane has no authentication)\n"
+            "  --metrics-listen HOST:PORT  serve /metrics, /healthz and the operator page\n"
+            "                         (overrides engine.metrics_listen)\n"
+            "  --asrun-dir DIR        write the as-run log there (overrides engine.asrun_dir)\n"
             "  --check-config         load the config and bind its modules, print errors to\n"
             "                         stderr, exit 0 when valid and 1 otherwise\n"
             "  --list-modules         list the modules in module_dir with their options\n"
@@ -173,7 +251,7 @@ void cli_print_help(FILE *out)
             "  --version              print the version and exit\n"
             "  --help, -h             print this help and exit\n"
             "\n"
-            "SIGTERM or SIGINT stops every channel cleanly (exit 0); SIGUSR1 cycles the log\n"
-            "level.\n",
+            "SIGTERM or SIGINT stops every channel cleanly and exits 0 within 5 s; SIGUSR1\n"
+            "cycles the log level; SIGHUP reloads the --config file. Bad options exit 2.\n",
             RV_VERSION_STRING, RV_ABI_MAJOR, RV_ABI_MINOR);
 }

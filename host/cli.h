@@ -22,9 +22,21 @@ typedef enum cli_clock {
     CLI_CLOCK_VIRTUAL = 2  /**< --clock=virtual */
 } cli_clock;
 
+/** Longest control address --address/--port make ("[ADDR]:PORT"). */
+#define CLI_ADDRESS_MAX 300
+
 typedef struct cli_options {
-    const char *config_path;   /**< --config FILE; borrowed from argv; NULL only
-                                    with --help or --version */
+    const char *config_path;   /**< --config FILE; borrowed from argv; NULL:
+                                    config-less mode (built-in defaults,
+                                    needs --port unless --help, --version
+                                    or --list-modules) */
+    int has_port;              /**< --port given */
+    int port;                  /**< --port P: gRPC on ADDRESS:P, 1..65535 */
+    const char *address;       /**< --address ADDR (default 127.0.0.1); borrowed */
+    char control_address[CLI_ADDRESS_MAX]; /**< "ADDR:P" or "[V6ADDR]:P" when
+                                    has_port, else "" */
+    const char *metrics_listen; /**< --metrics-listen HOST:PORT; borrowed, NULL = keep */
+    const char *asrun_dir;     /**< --asrun-dir DIR; borrowed, NULL = keep */
     int check_config;          /**< --check-config: load, bind, exit 0/1 */
     int list_modules;          /**< --list-modules */
     int version;               /**< --version */

@@ -3,9 +3,14 @@
  * @short retrovue_playout: load the config and the modules, start the
  *        autostart channels and the control plane, run until told to stop.
  *
+ * Without --config it runs config-less (RetroVue Core's `retrovue_air --port
+ * P`): the built-in defaults of config/config_defaults.h with modules from
+ * module_home_find(). --port/--address, --metrics-listen and --asrun-dir
+ * override the engine settings of either config.
+ *
  * Signals are blocked in every thread and taken here with sigtimedwait:
  * SIGTERM/SIGINT stop every channel cleanly and exit 0; SIGUSR1 cycles the log
- * level; SIGHUP is logged (live reload arrives with the telemetry work).
+ * level; SIGHUP reloads the --config file.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -21,10 +26,12 @@
 
 #include "cli.h"
 #include "config/config.h"
+#include "config/config_defaults.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "engine/engine.h"
 #include "loader/loader.h"
+#include "module_home.h"
 #include "plan/plan.h"
 #include "telemetry/asrun.h"
 #ifdef RV_HAVE_CONTROL
@@ -100,6 +107,7 @@ typedef struct reload_state {
     engine *e;
     const module_registry *reg;
     const char *path;
+    const config_overrides *ov; /**< the command line's, applied to every load */
     config *current;      /**< owned: what the engine uses now */
 } reload_state;
 
@@ -113,6 +121,7 @@ static void reload_config(void *arg)
     config *next = NULL;
     log_info("SIGHUP: reloading %s", rs->path);
     if (config_load(rs->path, &next, err, sizeof(err)) != RV_OK ||
+        config_apply_overrides(next, rs->ov, err, sizeof(err)) != RV_OK ||
         config_bind(next, rs->reg, err, sizeof(err)) != RV_OK) {
         log_error("reload refused, keeping the running config: %s", err);
         config_free(next);
@@ -154,6 +163,8 @@ static void wait_for_stop(const sigset_t *set, run_for_job *job, void (*reload)(
                       log_level_name(log_cycle_level()));
         else if (sig == SIGHUP && reload)
             reload(reload_arg);
+        else if (sig == SIGHUP)
+            log_info("SIGHUP: no --config file to reload (built-in defaults)");
     }
 }
 
@@ -167,8 +178,28 @@ static int run(const cli_options *opt, const sigset_t *set)
     asrun_writer *asrun = NULL;
     int status = 1;
 
-    if (config_load(opt->config_path, &cfg, err, sizeof(err)) != RV_OK) {
-        fprintf(stderr, "%s\n", err);
+    config_overrides ov = {
+        .control_address = opt->has_port ? opt->control_address : NULL,
+        .metrics_listen = opt->metrics_listen,
+        .asrun_dir = opt->asrun_dir,
+    };
+    const char *module_how = NULL;
+    if (opt->config_path) {
+        if (config_load(opt->config_path, &cfg, err, sizeof(err)) != RV_OK) {
+            fprintf(stderr, "%s\n", err);
+            return 1;
+        }
+    } else {
+        char dir[4096];
+        if (module_home_find(dir, sizeof(dir), &module_how, err, sizeof(err)) != RV_OK ||
+            config_load_defaults(dir, &cfg, err, sizeof(err)) != RV_OK) {
+            fprintf(stderr, "retrovue_playout: %s\n", err);
+            return 1;
+        }
+    }
+    if (config_apply_overrides(cfg, &ov, err, sizeof(err)) != RV_OK) {
+        fprintf(stderr, "retrovue_playout: %s\n", err);
+        config_free(cfg);
         return 1;
     }
     log_set_level(opt->has_log_level ? opt->log_level : cfg->log_level);
@@ -193,6 +224,12 @@ static int run(const cli_options *opt, const sigset_t *set)
                     registry_count(reg));
         goto out;
     }
+    if (!opt->config_path)
+        log_info("config-less mode (built-in defaults): modules from %s (%s), gRPC on %s, "
+                 "telemetry %s, as-run %s",
+                 cfg->module_dir, module_how, opt->control_address,
+                 cfg->metrics_listen ? cfg->metrics_listen : "off",
+                 cfg->asrun_dir ? cfg->asrun_dir : "off");
     if (opt->clock == CLI_CLOCK_VIRTUAL) {
         int64_t start_ms = opt->has_start_utc_ms ? opt->start_utc_ms : (int64_t)time(NULL) * 1000;
         clock = clock_create_virtual(start_ms * 1000000);
@@ -238,8 +275,8 @@ static int run(const cli_options *opt, const sigset_t *set)
     run_for_job job = {.e = e, .stop_utc_ms = start_utc_ms + opt->run_for_ms};
     pthread_t run_thread;
     int have_job = opt->run_for_ms >= 0 && pthread_create(&run_thread, NULL, run_for_main, &job) == 0;
-    reload_state rs = {.e = e, .reg = reg, .path = opt->config_path, .current = cfg};
-    wait_for_stop(set, have_job ? &job : NULL, reload_config, &rs);
+    reload_state rs = {.e = e, .reg = reg, .path = opt->config_path, .ov = &ov, .current = cfg};
+    wait_for_stop(set, have_job ? &job : NULL, opt->config_path ? reload_config : NULL, &rs);
     cfg = rs.current;
 #ifdef RV_HAVE_CONTROL
     if (control)

@@ -240,8 +240,8 @@ static int config_get_int(const config_parse *p, const config_setting_t *g, cons
 /* ------------------------------------------------------------------------ */
 /* engine                                                                   */
 
-/** "HOST:PORT" with a non-empty host and a port 0..65535. */
-static int config_host_port_valid(const char *s)
+/* "HOST:PORT" with a non-empty host and a port 0..65535 (config.h). */
+int config_host_port_valid(const char *s)
 {
     const char *colon = strrchr(s, ':');
     if (!colon || colon == s || !colon[1])
@@ -376,7 +376,7 @@ static int config_read_engine(const config_parse *p, const config_setting_t *roo
     if (rc)
         return rc;
     if ((rc = config_read_dir(p, eng, "module_dir", 1, &cfg->module_dir)) ||
-        (rc = config_read_dir(p, eng, "plans_dir", 1, &cfg->plans_dir)) ||
+        (rc = config_read_dir(p, eng, "plans_dir", 0, &cfg->plans_dir)) ||
         (rc = config_read_dir(p, eng, "asrun_dir", 0, &cfg->asrun_dir)))
         return rc;
 
@@ -684,6 +684,11 @@ static int config_read_channel(const config_parse *p, const config_setting_t *s,
             return config_fail(p, config_line(config_setting_get_member(s, "autostart_plan")), key,
                                "must not be empty (leave it out for no autostart)");
         }
+        if (plan && !cfg->plans_dir) {
+            config_key(key, sizeof(key), path, "autostart_plan");
+            return config_fail(p, config_line(config_setting_get_member(s, "autostart_plan")), key,
+                               "needs engine.plans_dir (the folder of plan files)");
+        }
         if (plan && !(ch->autostart_plan = strdup(plan)))
             return config_oom(p, ch->line, path);
     } else {
@@ -756,7 +761,11 @@ static int config_read_channels(const config_parse *p, const config_setting_t *r
 /* ------------------------------------------------------------------------ */
 /* load                                                                     */
 
-int config_load(const char *path, config **out, char *err, size_t errlen)
+/** Parse @p text (borrowed; NULL: read the file @p path) into *@p out.
+ *  @p path names the source in errors and gives the folder relative paths
+ *  resolve against (none for a text). */
+static int config_load_source(const char *path, const char *text, config **out, char *err,
+                              size_t errlen)
 {
     if (err && errlen)
         err[0] = '\0';
@@ -774,7 +783,7 @@ int config_load(const char *path, config **out, char *err, size_t errlen)
         goto fail;
     }
     char *slash = strrchr(dir, '/');
-    if (!slash)
+    if (!slash || text)
         dir[0] = '\0';
     else if (slash == dir)
         dir[1] = '\0';
@@ -782,16 +791,18 @@ int config_load(const char *path, config **out, char *err, size_t errlen)
         *slash = '\0';
     config_parse p = {.file = path, .dir = dir, .err = err, .errlen = errlen};
 
-    f = fopen(path, "r");
-    if (!f) {
-        int e = errno;
-        rc = e == ENOENT ? RV_ENOENT : e == EACCES ? RV_EACCES : RV_EIO;
-        if (err && errlen)
-            snprintf(err, errlen, "%s: cannot open: %s", path, strerror(e));
-        goto fail;
+    if (!text) {
+        f = fopen(path, "r");
+        if (!f) {
+            int e = errno;
+            rc = e == ENOENT ? RV_ENOENT : e == EACCES ? RV_EACCES : RV_EIO;
+            if (err && errlen)
+                snprintf(err, errlen, "%s: cannot open: %s", path, strerror(e));
+            goto fail;
+        }
+        config_set_include_dir(&cf, dir[0] ? dir : ".");
     }
-    config_set_include_dir(&cf, dir[0] ? dir : ".");
-    if (config_read(&cf, f) != CONFIG_TRUE) {
+    if ((text ? config_read_string(&cf, text) : config_read(&cf, f)) != CONFIG_TRUE) {
         rc = RV_EINVAL;
         if (err && errlen)
             snprintf(err, errlen, "%s:%d: syntax: %s",
@@ -805,7 +816,8 @@ int config_load(const char *path, config **out, char *err, size_t errlen)
         (rc = config_read_channels(&p, root, cfg)))
         goto fail;
 
-    fclose(f);
+    if (f)
+        fclose(f);
     config_destroy(&cf);
     free(dir);
     *out = cfg;
@@ -818,6 +830,20 @@ fail:
     free(dir);
     config_free(cfg);
     return rc;
+}
+
+int config_load(const char *path, config **out, char *err, size_t errlen)
+{
+    return config_load_source(path, NULL, out, err, errlen);
+}
+
+int config_load_text(const char *name, const char *text, config **out, char *err, size_t errlen)
+{
+    if (!text || !name) {
+        *out = NULL;
+        return RV_EINVAL;
+    }
+    return config_load_source(name, text, out, err, errlen);
 }
 
 /* ------------------------------------------------------------------------ */

@@ -66,7 +66,8 @@ typedef struct config_channel {
 typedef struct config {
     char *path;                /**< owned */
     char *module_dir;          /**< absolute or config-relative, resolved, owned */
-    char *plans_dir;           /**< resolved, owned */
+    char *plans_dir;           /**< resolved, owned, NULL = none (plan handles
+                                    are then refused; autostart_plan needs it) */
     rv_log_level log_level;
     char **control_listen;     /**< gRPC addresses ("unix:PATH", "HOST:PORT"), owned */
     size_t control_listen_count;
@@ -83,6 +84,15 @@ typedef struct config {
 /** Parse @p path (borrowed). RV_OK, or RV_EINVAL / RV_ENOENT with
  *  "file:line: key: reason" in @p err. */
 int config_load(const char *path, config **out, char *err, size_t errlen);
+/** Parse the libconfig @p text (borrowed) exactly as config_load parses a
+ *  file; @p name (borrowed, no '/') stands for the file in errors and in
+ *  cfg->path, and relative paths in the text stay relative to the working
+ *  folder. RV_OK, or RV_EINVAL with "name:line: key: reason" in @p err. */
+int config_load_text(const char *name, const char *text, config **out, char *err,
+                     size_t errlen);
+/** 1 when @p s (borrowed) is "HOST:PORT" with a non-empty host and a port
+ *  0..65535 (what control_listen and metrics_listen accept), else 0. */
+int config_host_port_valid(const char *s);
 /** Resolve every binding against @p reg (borrowed, must outlive @p cfg) and
  *  validate its options. RV_OK or RV_EINVAL with the first error. */
 int config_bind(config *cfg, const module_registry *reg, char *err, size_t errlen);

@@ -69,7 +69,10 @@ typedef struct evidence_event {
     char reason[128];              /**< SEGMENT_END reason; CHANNEL_TERMINATED reason */
     char detail[256];              /**< CHANNEL_TERMINATED detail */
     uint64_t fallback_frames_used; /**< SEGMENT_END: slate, freeze and pad frames */
-    uint64_t swap_tick;            /**< BLOCK_START, BLOCK_FENCE: the block's first tick */
+    uint64_t swap_tick;            /**< BLOCK_START, BLOCK_FENCE: the block's first tick
+                                        (BlockFence.swap_tick is sent equal to fence_tick,
+                                        as RetroVue's AR-ART-003 requires; the spool keeps
+                                        this value) */
     uint64_t fence_tick;           /**< BLOCK_START, BLOCK_FENCE: first tick after it */
     uint64_t ct_at_fence_ms;       /**< BLOCK_FENCE */
     uint64_t total_frames_emitted; /**< BLOCK_FENCE: ticks the block aired */

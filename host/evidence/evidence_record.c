@@ -462,7 +462,10 @@ uint8_t *evidence_record_pack(const evidence_record *r, const char *channel_id,
         break;
     case EVIDENCE_BLOCK_FENCE:
         bf.block_id = S(ev->block_id);
-        bf.swap_tick = ev->swap_tick;
+        /* RetroVue AR-ART-003: on the FENCE line swap_tick equals fence_tick
+         * (Core warns and rewrites it otherwise). The spool keeps the given
+         * value. */
+        bf.swap_tick = ev->fence_tick;
         bf.fence_tick = ev->fence_tick;
         bf.actual_end_utc_ms = ev->actual_end_utc_ms;
         bf.ct_at_fence_ms = ev->ct_at_fence_ms;

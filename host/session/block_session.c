@@ -83,6 +83,7 @@ struct block_session {
     int has_live;
     int32_t completed;                 /**< BlockCompleted sent */
     atomic_llong last_tick;            /**< ticks the channel had emitted at its last report */
+    atomic_llong last_utc_ms;          /**< that report's instant (the session's end, at the end) */
     char stream_target[300];           /**< written only while stream_watch is 0 */
     atomic_int stream_watch;           /**< a leave of stream_target ends the session */
     atomic_int stream_lost;
@@ -126,7 +127,7 @@ static void bs_stream_lost(block_session *bs, const char *text)
         return;
     log_write(RV_LOG_ERROR, bs->channel_id, NULL,
               "the attached stream is gone (%s): the session ends with \"error\"", text);
-    bs_item it = {.kind = BS_ITEM_END};
+    bs_item it = {.kind = BS_ITEM_END, .utc_ms = atomic_load(&bs->last_utc_ms)};
     snprintf(it.reason, sizeof(it.reason), "error");
     pthread_mutex_lock(&bs->q_lock);
     if (!bs->ended && !bs->end_queued && bs->count < BS_RING_ITEMS) {
@@ -187,6 +188,7 @@ void block_session_on_channel_event(void *user, const channel_event *ev)
         it.has_record = 1;
     }
     atomic_store(&bs->last_tick, ev->tick);
+    atomic_store(&bs->last_utc_ms, ev->utc_ms);
     bs_push(bs, &it);
 }
 
@@ -427,7 +429,7 @@ int block_session_unsubscribe(block_session *bs, uint64_t id)
 void block_session_end(block_session *bs, const char *reason, int64_t *final_ct_ms,
                        int32_t *blocks_executed)
 {
-    bs_item it = {.kind = BS_ITEM_END};
+    bs_item it = {.kind = BS_ITEM_END, .utc_ms = atomic_load(&bs->last_utc_ms)};
     snprintf(it.reason, sizeof(it.reason), "%s", reason ? reason : "stopped");
     pthread_mutex_lock(&bs->q_lock);
     if (!bs->ended && !bs->end_queued) {

@@ -42,7 +42,8 @@ static void evidence_segment_end(evidence_client *ec, rv_rational rate, const bs
     ev->actual_start_utc_ms = r->actual_start_utc_ms;
     ev->actual_end_utc_ms = it->utc_ms;
     ev->asset_start_frame = start_frame;
-    ev->asset_end_frame = frames > 0 ? start_frame + frames - 1 : start_frame;
+    /* inclusive end: a segment that aired no frame ends one before it starts */
+    ev->asset_end_frame = start_frame + frames - 1;
     ev->fallback_frames_used = (uint64_t)(r->frames_slate + r->frames_freeze +
                                           (it->segment_type == RV_SEGMENT_PAD ? 0 : r->frames_padded));
     const char *status = "AIRED";

@@ -280,9 +280,10 @@ class Engine:
                                      stdout=self.log, stderr=subprocess.STDOUT)
         self.channel = grpc.insecure_channel("127.0.0.1:%d" % self.port)
         self.stub = pb_grpc.PlayoutControlStub(self.channel)
-        # Core's readiness poll: GetVersion every 0.2 s for up to 10 s
+        # Core's readiness poll: GetVersion every 0.2 s (Core gives up after 10 s;
+        # a sanitizer build on a loaded machine may need longer to start)
         self.version = None
-        end = time.monotonic() + 10
+        end = time.monotonic() + 60
         while time.monotonic() < end and self.version is None:
             try:
                 self.version = self.stub.GetVersion(pb.ApiVersionRequest(), timeout=2).version
@@ -640,6 +641,91 @@ def two_sessions(tap, eng, clip, folder):
                "TS (%d bytes)" % (cid, len(consumers[cid].data)))
 
 
+def evidence_server(port, store):
+    proc = subprocess.Popen(["/usr/bin/python3",
+                             os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                          "evidence_server.py"),
+                             "--port", str(port), "--store", store],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    line = proc.stdout.readline()
+    return proc if line.startswith("listening") else None
+
+
+def evidence(tap, eng, clip, folder):
+    """The as-run evidence reaches Core's evidence server exactly once, although
+    the server is killed and restarted in the middle of the session."""
+    stub = eng.stub
+    port = rvtest.free_tcp_port()
+    store = os.path.join(folder, "evidence-store")
+    server = evidence_server(port, store)
+    tap.ok(server is not None, "a stand-in for Core's evidence server listens on %d" % port)
+    sock = os.path.join(folder, "core-ev.sock")
+    consumer = Consumer(sock)
+    attach(stub, 1, sock)
+    join = ms_now()
+    blocks = [block("EA", join, clip, split=(700, 800)),
+              block("EB", join + 1500, clip, 1000, split=(700, 800))]
+    r = stub.StartBlockPlanSession(pb.StartBlockPlanSessionRequest(
+        channel_id=1, block_a=blocks[0], block_b=blocks[1], join_utc_ms=join,
+        program_format_json=FORMAT, max_queue_depth=3, channel_id_str="retro-ev",
+        evidence_endpoint="127.0.0.1:%d" % port), timeout=10)
+    tap.ok(r.success, "a session with evidence_endpoint starts: %s" % r.message)
+    for i in range(2, 5):
+        nb = block("E%d" % i, blocks[-1].end_utc_ms, clip, 2000 * i, split=(700, 800))
+        fr = stub.FeedBlockPlan(pb.FeedBlockPlanRequest(channel_id=1, block=nb), timeout=5)
+        if fr.success:
+            blocks.append(nb)
+        else:
+            while not fr.success and fr.result_code == R.Value("BLOCKPLAN_RESULT_QUEUE_FULL"):
+                time.sleep(0.3)
+                fr = stub.FeedBlockPlan(pb.FeedBlockPlanRequest(channel_id=1, block=nb),
+                                        timeout=5)
+            blocks.append(nb)
+        if i == 2:
+            time.sleep(1.2)
+            server.kill()          # Core goes away in the middle of the session ...
+            server.wait()
+            time.sleep(1.5)
+            server = evidence_server(port, store)   # ... and comes back
+            tap.ok(server is not None, "the evidence server restarted on the same port")
+    while ms_now() < blocks[-1].end_utc_ms + 300:
+        time.sleep(0.1)
+    stop = stub.StopBlockPlanSession(pb.StopBlockPlanSessionRequest(channel_id=1), timeout=5)
+    tap.ok(stop.success, "evidence session stopped: %s" % stop.message)
+    consumer.close()
+    time.sleep(1.0)
+    server.terminate()
+    server.wait()
+    recs = []
+    with open(os.path.join(store, "records.jsonl")) as f:
+        recs = [json.loads(line) for line in f if line.strip()]
+    recs = [x for x in recs if x["channel_id"] == "retro-ev"]
+    seqs = sorted(x["sequence"] for x in recs)
+    tap.ok(seqs and seqs == list(range(1, len(seqs) + 1)),
+           "every record arrived exactly once, sequences 1..%d without a gap or a duplicate" %
+           len(seqs))
+    streams = sorted(set(x["stream"] for x in recs))
+    pids = sorted(set(x["pid"] for x in recs))
+    tap.ok(len(pids) == 2, "records reached both lives of the server (%d pids, streams %s)" % (
+        len(pids), streams))
+    kinds = [x["payload_type"] for x in sorted(recs, key=lambda x: x["sequence"])]
+    tap.ok(kinds and kinds[-1] == "channel_terminated" and
+           {"block_start", "segment_start", "segment_end", "block_fence"} <= set(kinds),
+           "BlockStart, SegmentStart, SegmentEnd, BlockFence, then ChannelTerminated last")
+    fences = [x["block_id"] for x in recs if x["payload_type"] == "block_fence"]
+    tap.ok(fences[:4] == [b.block_id for b in blocks[:4]],
+           "a BlockFence for each block that reached its fence, in order (%s)" % fences)
+    ends = [x for x in recs if x["payload_type"] == "segment_end"]
+    asrun = []
+    adir = os.path.join(folder, "asrun")
+    for name in sorted(os.listdir(adir)) if os.path.isdir(adir) else []:
+        if name.startswith("channel-1-") and name.endswith(".jsonl"):
+            asrun += [x for x in rvtest.read_jsonl(os.path.join(adir, name))
+                      if x.get("block_id", "").startswith("E")]
+    tap.ok(len(ends) == len(asrun) and len(ends) >= 8,
+           "one SegmentEnd per as-run line of the session (%d and %d)" % (len(ends), len(asrun)))
+
+
 def main():
     tap = Tap()
     folder = rvtest.scratch("blockplan")
@@ -651,6 +737,7 @@ def main():
         refusals(tap, eng, clip, folder)
         late_feed(tap, eng, clip, folder)
         two_sessions(tap, eng, clip, folder)
+        evidence(tap, eng, clip, folder)
         try:
             eng.stub.LoadPreview(pb.LoadPreviewRequest(channel_id=1), timeout=5)
             tap.ok(False, "LoadPreview must be UNIMPLEMENTED (it answered)")

@@ -204,8 +204,12 @@ static void *stub_session_main(void *arg)
             stub_take(ss);
             continue;
         }
-        if (pthread_cond_timedwait(&stub_wake, &stub_lock, &fence) == 0)
-            continue; /* woken: stop, feed or subscribe; the fence still stands */
+        int waited = pthread_cond_timedwait(&stub_wake, &stub_lock, &fence);
+        /* Woken (stop, feed, subscribe), or a replay still owed: handle it
+         * first, so a late subscriber never gets a BlockCompleted without
+         * its BlockStarted. The fence still stands. */
+        if (waited == 0 || ss->replay_pending || ss->flood_pending || ss->stopping)
+            continue;
         ss->blocks_done++;
         ss->ct_ms += ss->live.end - ss->live.start;
         ss->has_live = 0;

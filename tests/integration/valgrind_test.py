@@ -8,6 +8,7 @@ mix.)
 import os
 import shutil
 import subprocess
+import sys
 
 import rvtest
 from rvtest import Tap
@@ -42,6 +43,15 @@ def main():
            "--start-utc-ms=0", "--run-for=7"]
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
     text = open(log).read()
+    if p.returncode == -4 and "unhandled instruction bytes" in text:
+        # valgrind (3.19 in Debian 12) cannot decode an instruction a system
+        # library runs on this CPU (seen: RDTSCP in libhwy's constructor,
+        # loaded by FFmpeg): valgrind cannot run here at all, which says
+        # nothing about our code. Say so rather than fail or pass.
+        where = [l for l in text.splitlines() if "at 0x" in l][:1]
+        print("1..0 # SKIP valgrind cannot emulate this CPU: %s" % (
+            where[0].split(": ", 1)[-1].strip() if where else "unhandled instruction"))
+        sys.exit(0)
     summary = [l for l in text.splitlines() if "ERROR SUMMARY" in l or "definitely lost" in l]
     tap.diag("\n".join(summary))
     tap.ok(p.returncode == 0, "the engine exits 0 under valgrind (rc=%d)" % p.returncode)

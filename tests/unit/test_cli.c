@@ -72,7 +72,21 @@ static void test_parse(void)
         {{"--config", "a", "--clock=virtual", "--start-utc-ms=-1"}, "--start-utc-ms: '-1'"},
         {{"--config", "a", "--frobnicate"}, "unknown option '--frobnicate'"},
         {{"--config", "a", "extra"}, "unexpected argument 'extra'"},
-        {{"--check-config"}, "--config FILE is required"},
+        {{"--check-config"}, "--config FILE or --port PORT"},
+        {{"--clock=virtual"}, "--config FILE or --port PORT"},
+        {{"--port", "0"}, "--port: '0' is not a TCP port (1..65535)"},
+        {{"--port", "65536"}, "--port: '65536' is not a TCP port"},
+        {{"--port", "-1"}, "--port: '-1' is not a TCP port"},
+        {{"--port", "50x"}, "--port: '50x' is not a TCP port"},
+        {{"--port="}, "--port: '' is not a TCP port"},
+        {{"--port"}, "--port: '' is not a TCP port"},
+        {{"--port", "99999999999999999999999"}, "--port: '99999999999999999999999'"},
+        {{"--config", "a", "--address", "::1"}, "--address needs --port"},
+        {{"--port", "5", "--address", "a b"}, "--address: 'a b' is not"},
+        {{"--port", "5", "--address", "[::1"}, "--address: '[::1' is not"},
+        {{"--port", "5", "--address="}, "--address needs a host"},
+        {{"--port", "5", "--metrics-listen", "9308"}, "--metrics-listen: '9308' is not HOST:PORT"},
+        {{"--port", "5", "--asrun-dir="}, "--asrun-dir needs a folder"},
         {{"--config"}, "--config needs a FILE"},
         {{"--config="}, "--config needs a FILE"},
         {{"--config", "a", "--run-for=99999999999999999999"}, "--run-for"},
@@ -85,6 +99,35 @@ static void test_parse(void)
     }
 }
 
+/** --port, --address and the config-less mode they select. */
+static void test_port(void)
+{
+    cli_options o;
+    char err[256];
+    int rc = parse(&o, err, sizeof(err), "--port", "50051", NULL);
+    tap_ok(rc == RV_OK && !o.config_path && o.has_port && o.port == 50051 &&
+               !strcmp(o.control_address, "127.0.0.1:50051") && !o.metrics_listen &&
+               !o.asrun_dir,
+           "--port alone: config-less, gRPC on 127.0.0.1:50051 (%s)", o.control_address);
+    rc = parse(&o, err, sizeof(err), "--port=1", "--address=0.0.0.0", NULL);
+    tap_ok(rc == RV_OK && !strcmp(o.control_address, "0.0.0.0:1"), "--address 0.0.0.0: %s",
+           o.control_address);
+    rc = parse(&o, err, sizeof(err), "--port", "65535", "--address", "::1", NULL);
+    tap_ok(rc == RV_OK && !strcmp(o.control_address, "[::1]:65535"),
+           "an IPv6 --address is bracketed: %s", o.control_address);
+    rc = parse(&o, err, sizeof(err), "--port", "7", "--address", "[::]", NULL);
+    tap_ok(rc == RV_OK && !strcmp(o.control_address, "[::]:7"), "a bracketed one is kept: %s",
+           o.control_address);
+    rc = parse(&o, err, sizeof(err), "--config", "a.conf", "--port", "9", "--metrics-listen",
+               "127.0.0.1:0", "--asrun-dir", "runs", NULL);
+    tap_ok(rc == RV_OK && !strcmp(o.config_path, "a.conf") && o.port == 9 &&
+               !strcmp(o.metrics_listen, "127.0.0.1:0") && !strcmp(o.asrun_dir, "runs"),
+           "--config with --port, --metrics-listen and --asrun-dir (%s)", err);
+    rc = parse(&o, err, sizeof(err), "--list-modules", NULL);
+    tap_ok(rc == RV_OK && !o.config_path && o.list_modules,
+           "--list-modules alone lists the built-in module folder (%s)", err);
+}
+
 static void test_help_and_list(void)
 {
     char *text = NULL;
@@ -95,7 +138,10 @@ static void test_help_and_list(void)
     tap_ok(text && strstr(text, "--config FILE") && strstr(text, "--check-config") &&
                strstr(text, "--list-modules") && strstr(text, "--clock=real|virtual") &&
                strstr(text, "--run-for=SECONDS") && strstr(text, "--log-level") &&
-               strstr(text, "--version") && strstr(text, "--start-utc-ms"),
+               strstr(text, "--version") && strstr(text, "--start-utc-ms") &&
+               strstr(text, "--port PORT") && strstr(text, "--address ADDR") &&
+               strstr(text, "--metrics-listen") && strstr(text, "--asrun-dir") &&
+               strstr(text, "retrovue_air --port PORT") && strstr(text, "127.0.0.1"),
            "help names every option");
     free(text);
 
@@ -140,6 +186,7 @@ static void test_help_and_list(void)
 int main(void)
 {
     test_parse();
+    test_port();
     test_help_and_list();
     return tap_done();
 }

@@ -85,7 +85,8 @@ static const config_case cases[] = {
      "channel_defaults.id", "unknown key"},
     /* engine */
     {"module_dir required", 2, "", 0, 0, 1, "engine.module_dir", "missing (required)"},
-    {"plans_dir required", 3, "", 0, 0, 1, "engine.plans_dir", "missing (required)"},
+    {"autostart_plan needs plans_dir", 3, "", 0, 0, 14, "channels.[0].autostart_plan",
+     "needs engine.plans_dir"},
     {"engine required", 0, NULL, 0, 0, 1, "engine", "missing (required)"},
     {"module_dir is a string", 2, "  module_dir = 5;", 0, 0, 2, "engine.module_dir",
      "must be a string"},
@@ -332,14 +333,14 @@ static void test_minimal(void)
     char err[1024] = "";
     snprintf(path, sizeof(path), "%s/minimal.conf", tmp_dir);
     FILE *f = fopen(path, "w");
-    fputs("engine: { module_dir = \"/m\"; plans_dir = \"/p\"; };\n", f);
+    fputs("engine: { module_dir = \"/m\"; };\n", f);
     fclose(f);
     config *cfg = NULL;
     int rc = config_load(path, &cfg, err, sizeof(err));
     tap_ok(rc == RV_OK && cfg && cfg->log_level == RV_LOG_INFO && cfg->channel_count == 0 &&
                !cfg->defaults && cfg->control_listen_count == 0 && !cfg->metrics_listen &&
-               !cfg->asrun_dir,
-           "minimal config: defaults (log level info, nothing optional) %s", err);
+               !cfg->asrun_dir && !cfg->plans_dir,
+           "minimal config: defaults (log level info, nothing optional, no plans_dir) %s", err);
     tap_ok(cfg && config_channel_for_id(cfg, 3) == NULL,
            "without channel_defaults an unlisted id has no channel");
     config_free(cfg);

@@ -154,6 +154,24 @@ static void test_proto(void)
         retrovue__evidence__v1__evidence_from_air__free_unpacked(m, NULL);
     free(buf);
 
+    evidence_record f;
+    memset(&f, 0, sizeof(f));
+    f.sequence = 44;
+    f.ev.kind = EVIDENCE_BLOCK_FENCE;
+    f.ev.swap_tick = 300;
+    f.ev.fence_tick = 1200;
+    f.ev.total_frames_emitted = 900;
+    f.ev.truncated_by_fence = 1;
+    buf = evidence_record_pack(&f, "chan", "PS-1", &len);
+    m = buf ? retrovue__evidence__v1__evidence_from_air__unpack(NULL, len, buf) : NULL;
+    tap_ok(m && m->block_fence && m->block_fence->swap_tick == 1200 &&
+               m->block_fence->fence_tick == 1200 && m->block_fence->total_frames_emitted == 900 &&
+               m->block_fence->truncated_by_fence && !m->block_fence->early_exhaustion,
+           "BlockFence: swap_tick sent equal to fence_tick (AR-ART-003), frames, flags");
+    if (m)
+        retrovue__evidence__v1__evidence_from_air__free_unpacked(m, NULL);
+    free(buf);
+
     buf = evidence_hello_pack("chan", "PS-1", 1, 17, &len);
     m = buf ? retrovue__evidence__v1__evidence_from_air__unpack(NULL, len, buf) : NULL;
     tap_ok(m && m->hello && m->sequence == 0 && strcmp(m->event_uuid, "hello") == 0 &&
@@ -176,7 +194,7 @@ static void test_proto(void)
 
 int main(void)
 {
-    tap_plan(19);
+    tap_plan(20);
     test_uuid_utc();
     test_sanitize();
     test_json();
