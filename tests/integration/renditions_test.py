@@ -15,8 +15,10 @@ import re
 import socket
 import subprocess
 import sys
+import json
 import threading
 import time
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import rvtest  # noqa: E402
@@ -101,8 +103,10 @@ def main():
       { module = "ts-file"; encoder = "mpegts";
         options = { path = "%s"; preset = "ultrafast"; bitrate_kbps = 600; }; }
     ); }""" % (sock, hd, sd)
+    http = rvtest.free_tcp_port()
     config = rvtest.engine_config(work, rvtest.env("RV_MODULE_DIR"), [channel],
-                                  profile=(640, 360, "30000/1001", 48000, 2))
+                                  profile=(640, 360, "30000/1001", 48000, 2),
+                                  extra_engine='  metrics_listen = "127.0.0.1:%d";' % http)
     proc = subprocess.Popen([rvtest.env("RV_BIN"), "--config", config, "--clock=real",
                              "--run-for=%d" % RUN_S], stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True)
@@ -128,6 +132,21 @@ def main():
                                 args=(socket.AF_UNIX, sock, uds_out, stop))]
     for r in readers:
         r.start()
+    lost = [0]
+
+    def watch_drops():
+        # ticks a rendition dropped before encoding (a machine too loaded for
+        # real time, e.g. a sanitizer build): their PTS/PCR gaps are correct
+        while proc.poll() is None:
+            try:
+                st = json.load(urllib.request.urlopen("http://127.0.0.1:%d/channels/1" % http,
+                                                      timeout=2))
+                lost[0] = max(lost[0], sum(x.get("queue_dropped", 0) for x in st["sinks"]))
+            except (OSError, ValueError, KeyError):
+                pass
+            time.sleep(0.5)
+
+    threading.Thread(target=watch_drops, daemon=True).start()
     rc = proc.wait(timeout=120)
     stop.set()
     for r in readers:
@@ -147,8 +166,13 @@ def main():
            % len(tcp))
     tap.ok(packet_run(full, uds) >= 0,
            "the Unix-socket client's %d bytes are a run of the file's packets" % len(uds))
-    tap.ok(ts_check(tap, hd, ["--first-pat"]) == 0, "the HD file is clean MPEG-TS from a PAT")
-    tap.ok(ts_check(tap, sd, ["--first-pat"]) == 0, "the SD file is clean MPEG-TS from a PAT")
+    flags = ["--first-pat"]
+    if lost[0]:
+        tap.diag("the engine dropped %d ticks before encoding (load): PTS/PCR gaps allowed"
+                 % lost[0])
+        flags += ["--video-gaps-ok", "--pcr-max-ms", "5000", "--pat-max-ms", "5000"]
+    tap.ok(ts_check(tap, hd, flags) == 0, "the HD file is clean MPEG-TS from a PAT")
+    tap.ok(ts_check(tap, sd, flags) == 0, "the SD file is clean MPEG-TS from a PAT")
     ok_hd, err_hd = decodes_clean(hd)
     ok_sd, err_sd = decodes_clean(sd)
     tap.ok(ok_hd and ok_sd, "ffmpeg decodes both files without a word %s %s" % (err_hd, err_sd))
