@@ -175,8 +175,13 @@ static int channel_build_instances(channel *ch, char *err, size_t errlen)
             return RV_EINVAL;
         set->runner[set->count++] = sr;
     }
+    sink_set_index_renditions(set);
     return RV_OK;
 }
+
+/** Each transport may fall this far behind its rendition before it loses
+ *  its place (about 10 s at 8 Mb/s). */
+#define CHANNEL_TRANSPORT_QUEUE_BYTES (10u * 1024u * 1024u)
 
 static channel *channel_alloc(const channel_params *params)
 {
@@ -201,6 +206,8 @@ static channel *channel_alloc(const channel_params *params)
     pthread_mutex_init(&ch->status_lock, NULL);
     pthread_mutex_init(&ch->notes_lock, NULL);
     pthread_mutex_init(&ch->sinks_lock, NULL);
+    pthread_mutex_init(&ch->rend_lock, NULL);
+    ch->transport_queue_bytes = CHANNEL_TRANSPORT_QUEUE_BYTES;
     ch->preload.state = PRELOAD_IDLE;
     ch->now_segment = -1;
     ch->next_segment = -1;
@@ -260,6 +267,7 @@ static void channel_free(channel *ch)
     pthread_mutex_destroy(&ch->status_lock);
     pthread_mutex_destroy(&ch->notes_lock);
     pthread_mutex_destroy(&ch->sinks_lock);
+    pthread_mutex_destroy(&ch->rend_lock);
     free(ch);
 }
 
@@ -423,6 +431,25 @@ void channel_wait_finished(channel *ch)
     pthread_mutex_unlock(&ch->finish_lock);
 }
 
+/** A transport's status: its own counters, and its rendition's encode time
+ *  and tick-queue drops on the first transport of each rendition (so a sum
+ *  over sinks counts each encode once). */
+static void channel_status_transport(sink_runner *sr, int first_of_rendition, sink_status *ss)
+{
+    const rv_transport_ops *ops = &sr->inst.mod->transport;
+    if (ops->get_stats)
+        ops->get_stats(sr->inst.state, &ss->stats);
+    if (ops->describe)
+        ops->describe(sr->inst.state, ss->address, sizeof(ss->address));
+    ss->stats.encode_ns = 0;
+    ss->queue_dropped = atomic_load(&sr->lagged);
+    if (first_of_rendition) {
+        ss->stats.encode_ns = atomic_load(&sr->rend->encode_ns);
+        ss->queue_dropped += sink_queue_dropped(sr->rend->queue);
+    }
+    ss->restarts = atomic_load(&sr->restarts);
+}
+
 static void channel_status_sinks(channel *ch, channel_status *out)
 {
     pthread_mutex_lock(&ch->sinks_lock);
@@ -431,9 +458,16 @@ static void channel_status_sinks(channel *ch, channel_status *out)
     for (size_t i = 0; i < out->sink_count; i++) {
         sink_runner *sr = set->runner[i];
         sink_status *ss = &out->sinks[i];
-        const rv_sink_ops *ops = &sr->inst.mod->sink;
         snprintf(ss->module, sizeof(ss->module), "%s", sr->inst.mod->name);
         ss->stats.struct_size = sizeof(ss->stats);
+        if (sr->rend) {
+            int first = 1;
+            for (size_t j = 0; j < i; j++)
+                first &= set->runner[j]->rend != sr->rend;
+            channel_status_transport(sr, first, ss);
+            continue;
+        }
+        const rv_sink_ops *ops = &sr->inst.mod->sink;
         if (ops->get_stats)
             ops->get_stats(sr->inst.state, &ss->stats);
         if (ops->describe)

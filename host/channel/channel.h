@@ -89,6 +89,12 @@ void channel_stop(channel *ch);
  *  nothing changed and @p err says why. Control thread. */
 int channel_reconfigure(channel *ch, const config_channel *cfg, char *err, size_t errlen);
 
+struct stream_hub;
+/** A reference to the stream hub of the channel's first rendition (its
+ *  first transport's encoder settings), for HTTP viewers; the caller drops it
+ *  with stream_hub_unref. NULL when the channel has no rendition. Thread: any. */
+struct stream_hub *channel_stream_hub(channel *ch);
+
 struct channel_preview;
 /** The channel's latest published image (channel/channel_preview.h);
  *  borrowed, lives as long as the channel. Thread: any. */

@@ -14,6 +14,7 @@
 
 #include "channel/channel.h"
 #include "channel/channel_preview.h"
+#include "channel/channel_rendition.h"
 #include "channel/module_instance.h"
 #include "core/frame_pool.h"
 #include "core/ring.h"
@@ -55,10 +56,17 @@ typedef struct sink_entry {
     plan *plan;
 } sink_entry;
 
+/** One sink (kind SINK: its own tick queue) or one transport (kind
+ *  TRANSPORT: a reader of its rendition's stream hub), with its thread. */
 typedef struct sink_runner {
     struct channel *ch;
     module_instance inst;
-    sink_queue *queue;
+    sink_queue *queue;             /**< sinks only */
+    rendition *rend;               /**< transports only: one reference */
+    stream_sub *sub;               /**< transports only: the transport thread's */
+    atomic_int leaving;            /**< transports: stop now (a reload removed it) */
+    atomic_int draining;           /**< transports: deliver what is left, then stop */
+    atomic_uint_fast64_t lagged;   /**< transports: times it fell behind its hub */
     pthread_t thread;
     int thread_started;
     atomic_uint_fast64_t restarts;
@@ -69,6 +77,8 @@ typedef struct sink_runner {
 typedef struct sink_set {
     size_t count;
     sink_runner *runner[ENGINE_MAX_SINKS];  /**< owned by the channel */
+    size_t rend_count;
+    rendition *rend[ENGINE_MAX_SINKS];      /**< the distinct renditions of the transports */
 } sink_set;
 
 /** The preload thread's single slot: a request and its result. */
@@ -120,6 +130,10 @@ struct channel {
     _Atomic(module_instance *) renderer;      /**< read by the output thread per tick */
     _Atomic(sink_set *) sinks;                /**< read by the output thread per tick */
     pthread_mutex_t sinks_lock;   /**< held while replacing or reading the sets */
+    pthread_mutex_t rend_lock;    /**< guards renditions and their refs */
+    rendition *renditions;        /**< every live rendition (shared by transports) */
+    size_t transport_queue_bytes; /**< each transport's bound on its hub queue */
+    int rend_seq;
     atomic_llong ticks_done;      /**< ticks the output thread has completed */
 
     rv_video_frame *black;        /**< shared black picture (one reference) */
@@ -206,6 +220,8 @@ void sink_runner_retire(sink_runner *sr);
 void channel_sinks_push(channel *ch, const rv_tick *tick, plan *p);
 /** Retire every sink. Control thread, output thread stopped. */
 void channel_sinks_stop(channel *ch);
+/** Fill @p set's list of distinct renditions from its transports. */
+void sink_set_index_renditions(sink_set *set);
 void channel_sink_entry_release(void *entry);
 
 /* channel_reload.c */

@@ -99,7 +99,9 @@ void channel_wait_tick_boundary(channel *ch)
 
 static int binding_equal(const config_binding *a, const config_binding *b)
 {
-    return strcmp(a->module, b->module) == 0 && options_equal(a->options, b->options);
+    return strcmp(a->module, b->module) == 0 && options_equal(a->options, b->options) &&
+           a->encoder_mod == b->encoder_mod &&
+           options_equal(a->encoder_options, b->encoder_options);
 }
 
 /** What a reconfiguration builds before anything is published. */
@@ -150,6 +152,7 @@ static int reload_build_sinks(channel *ch, const config_channel *cfg, const sink
             return RV_EINVAL;
         rp->next->runner[rp->next->count++] = reuse;
     }
+    sink_set_index_renditions(rp->next);
     return RV_OK;
 }
 

@@ -20,6 +20,8 @@ static int instance_call_create(module_instance *mi)
     case RV_KIND_PRODUCER: return m->producer.create(&mi->args, &mi->state);
     case RV_KIND_RENDERER: return m->renderer.create(&mi->args, &mi->state);
     case RV_KIND_SINK: return m->sink.create(&mi->args, &mi->state);
+    case RV_KIND_ENCODER: return m->encoder.create(&mi->args, &mi->state);
+    case RV_KIND_TRANSPORT: return m->transport.create(&mi->args, &mi->state);
     }
     return RV_EINTERNAL;
 }
@@ -31,6 +33,8 @@ static int instance_call_start(module_instance *mi)
     case RV_KIND_PRODUCER: return m->producer.start ? m->producer.start(mi->state) : RV_OK;
     case RV_KIND_RENDERER: return m->renderer.start ? m->renderer.start(mi->state) : RV_OK;
     case RV_KIND_SINK: return m->sink.start ? m->sink.start(mi->state) : RV_OK;
+    case RV_KIND_ENCODER: return m->encoder.start ? m->encoder.start(mi->state) : RV_OK;
+    case RV_KIND_TRANSPORT: return m->transport.start ? m->transport.start(mi->state) : RV_OK;
     }
     return RV_EINTERNAL;
 }
@@ -44,6 +48,10 @@ static void instance_call_stop(module_instance *mi)
         m->renderer.stop(mi->state);
     else if (m->kind == RV_KIND_SINK && m->sink.stop)
         m->sink.stop(mi->state);
+    else if (m->kind == RV_KIND_ENCODER && m->encoder.stop)
+        m->encoder.stop(mi->state);
+    else if (m->kind == RV_KIND_TRANSPORT && m->transport.stop)
+        m->transport.stop(mi->state);
 }
 
 static void instance_call_destroy(module_instance *mi)
@@ -53,6 +61,10 @@ static void instance_call_destroy(module_instance *mi)
         m->producer.destroy(mi->state);
     else if (m->kind == RV_KIND_RENDERER)
         m->renderer.destroy(mi->state);
+    else if (m->kind == RV_KIND_ENCODER)
+        m->encoder.destroy(mi->state);
+    else if (m->kind == RV_KIND_TRANSPORT)
+        m->transport.destroy(mi->state);
     else
         m->sink.destroy(mi->state);
 }

@@ -36,14 +36,20 @@ typedef struct config_parse {
 static const char *const config_root_keys[] = {"engine", "profiles", "channels", "channel_defaults",
                                                NULL};
 static const char *const config_engine_keys[] = {
-    "module_dir", "plans_dir", "log_level", "control_listen", "metrics_listen", "asrun_dir", NULL};
+    "module_dir", "plans_dir", "log_level", "control_listen", "metrics_listen", "asrun_dir",
+    "http_outputs", NULL};
+
+
 static const char *const config_profile_keys[] = {"width",      "height",         "frame_rate",
                                                   "audio_rate", "audio_channels", NULL};
 static const char *const config_channel_keys[] = {
     "id", "name", "profile", "autostart_plan", "producers", "slate", "renderer", "sinks", NULL};
 static const char *const config_defaults_keys[] = {"profile",  "producers", "slate",
                                                    "renderer", "sinks",     NULL};
-static const char *const config_binding_keys[] = {"module", "options", NULL};
+static const char *const config_binding_keys[] = {"module", "options", "encoder", NULL};
+
+/** The encoder a transport binding uses when it names none. */
+#define CONFIG_DEFAULT_ENCODER "mpegts"
 
 /* ------------------------------------------------------------------------ */
 /* errors and small helpers                                                 */
@@ -385,6 +391,36 @@ static int config_read_module_dirs(const config_parse *p, const config_setting_t
     return RV_OK;
 }
 
+/** engine.http_outputs: a list of "ts", "m3u", "hls"; all when left out. */
+static int config_read_http_outputs(const config_parse *p, const config_setting_t *eng,
+                                    config *cfg)
+{
+    static const struct {
+        const char *name;
+        unsigned flag;
+    } names[] = {{"ts", CONFIG_HTTP_TS}, {"m3u", CONFIG_HTTP_M3U}, {"hls", CONFIG_HTTP_HLS}};
+    const config_setting_t *s = config_setting_get_member(eng, "http_outputs");
+    cfg->http_outputs = CONFIG_HTTP_ALL;
+    if (!s)
+        return RV_OK;
+    if (!config_setting_is_array(s) && !config_setting_is_list(s))
+        return config_fail(p, config_line(s), "engine.http_outputs",
+                           "must be a list of \"ts\", \"m3u\", \"hls\" (e.g. [ \"ts\", \"m3u\" ])");
+    cfg->http_outputs = 0;
+    for (int i = 0; i < config_setting_length(s); i++) {
+        const char *v = config_setting_get_string_elem(s, (unsigned)i);
+        unsigned flag = 0;
+        for (size_t k = 0; v && k < sizeof(names) / sizeof(names[0]); k++)
+            if (strcmp(v, names[k].name) == 0)
+                flag = names[k].flag;
+        if (!flag)
+            return config_fail(p, config_line(s), "engine.http_outputs",
+                               "'%s' is not one of ts, m3u, hls", v ? v : "(not a string)");
+        cfg->http_outputs |= flag;
+    }
+    return RV_OK;
+}
+
 static int config_read_engine(const config_parse *p, const config_setting_t *root, config *cfg)
 {
     const config_setting_t *eng = config_setting_get_member(root, "engine");
@@ -419,6 +455,8 @@ static int config_read_engine(const config_parse *p, const config_setting_t *roo
         if (!(cfg->metrics_listen = strdup(metrics)))
             return config_oom(p, config_line(eng), "engine.metrics_listen");
     }
+    if ((rc = config_read_http_outputs(p, eng, cfg)))
+        return rc;
     return config_read_listen(p, eng, cfg);
 }
 
@@ -591,6 +629,13 @@ static int config_read_binding(const config_parse *p, const config_setting_t *s,
         return rc;
     if (!(b->module = strdup(module)))
         return config_oom(p, b->line, path);
+    if (config_setting_get_member(s, "encoder")) {
+        const char *encoder;
+        if ((rc = config_get_string(p, s, path, "encoder", 1, &encoder)))
+            return rc;
+        if (!(b->encoder = strdup(encoder)))
+            return config_oom(p, b->line, path);
+    }
 
     const config_setting_t *opts = config_setting_get_member(s, "options");
     if (!opts)
@@ -882,28 +927,21 @@ static void config_loaded_names(const module_registry *reg, char *buf, size_t le
         snprintf(buf, len, "no modules are loaded");
 }
 
-static int config_bind_one(const config_parse *p, const module_registry *reg, rv_module_kind kind,
-                           config_binding *b)
+/** Build the options of @p m from the raw values of @p b that @p m declares
+ *  (all of them when @p only_declared is 0: an unknown key is then an
+ *  error naming it). */
+static int config_build_options(const config_parse *p, const loaded_module *m, config_binding *b,
+                                int only_declared, rv_options **out)
 {
-    char key[CONFIG_KEY_MAX];
-    config_key(key, sizeof(key), b->key_path, "module");
-    const loaded_module *m = registry_find(reg, b->module);
-    if (!m) {
-        char names[1024];
-        config_loaded_names(reg, names, sizeof(names));
-        return config_fail(p, b->line, key, "unknown module '%s' (loaded: %s)", b->module, names);
-    }
-    if (m->kind != kind)
-        return config_fail(p, b->line, key, "'%s' is a %s, not a %s", b->module,
-                           rv_module_kind_name(m->kind), rv_module_kind_name(kind));
-
     /* Relative PATH values resolve against the config file's folder; the
      * raw values stay as written so binding twice resolves once. */
+    char key[CONFIG_KEY_MAX];
     raw_option *raw = NULL;
     char **resolved = NULL;
-    rv_options *opts = NULL;
+    size_t n = 0;
     char detail[512] = "";
     int rc = RV_OK;
+    *out = NULL;
     if (b->raw_count) {
         raw = calloc(b->raw_count, sizeof(*raw));
         resolved = calloc(b->raw_count, sizeof(*resolved));
@@ -913,17 +951,20 @@ static int config_bind_one(const config_parse *p, const module_registry *reg, rv
         }
     }
     for (size_t i = 0; i < b->raw_count; i++) {
-        raw[i] = b->raw[i];
-        const rv_option *o = config_find_option(m->info->options, raw[i].key);
-        if (o && o->type == RV_OPT_PATH && raw[i].type == RAW_STRING && raw[i].s) {
-            if (!(resolved[i] = config_resolve(p->dir, raw[i].s))) {
-                rc = config_oom(p, raw[i].line, b->key_path);
+        const rv_option *o = config_find_option(m->info->options, b->raw[i].key);
+        if (!o && only_declared)
+            continue;
+        raw[n] = b->raw[i];
+        if (o && o->type == RV_OPT_PATH && raw[n].type == RAW_STRING && raw[n].s) {
+            if (!(resolved[n] = config_resolve(p->dir, raw[n].s))) {
+                rc = config_oom(p, raw[n].line, b->key_path);
                 goto done;
             }
-            raw[i].s = resolved[i];
+            raw[n].s = resolved[n];
         }
+        n++;
     }
-    rc = options_build(m->info->options, raw, b->raw_count, &opts, detail, sizeof(detail));
+    rc = options_build(m->info->options, raw, n, out, detail, sizeof(detail));
     if (rc != RV_OK) {
         /* detail is "key: reason": name that key and point at its line. */
         int line = b->line;
@@ -942,18 +983,103 @@ static int config_bind_one(const config_parse *p, const module_registry *reg, rv
             config_key(key, sizeof(key), b->key_path, "options");
         }
         rc = config_fail(p, line, key, "%s", reason);
-        goto done;
     }
-    options_free(b->options);
-    b->options = opts;
-    b->mod = m;
-
 done:
-    for (size_t i = 0; resolved && i < b->raw_count; i++)
+    for (size_t i = 0; resolved && i < n; i++)
         free(resolved[i]);
     free(resolved);
     free(raw);
     return rc;
+}
+
+/** A transport binding: its own options and its encoder's, split by which
+ *  module declares each key (the transport wins a key both declare). */
+static int config_bind_transport(const config_parse *p, const module_registry *reg,
+                                 const loaded_module *m, config_binding *b)
+{
+    char key[CONFIG_KEY_MAX];
+    const char *ename = b->encoder ? b->encoder : CONFIG_DEFAULT_ENCODER;
+    const loaded_module *enc = registry_find(reg, ename);
+    config_key(key, sizeof(key), b->key_path, "encoder");
+    if (!enc)
+        return config_fail(p, b->line, key, "transport '%s' needs the encoder module '%s', "
+                           "which is not loaded", b->module, ename);
+    if (enc->kind != RV_KIND_ENCODER)
+        return config_fail(p, b->line, key, "'%s' is a %s, not an encoder", ename,
+                           rv_module_kind_name(enc->kind));
+    for (size_t i = 0; i < b->raw_count; i++) {
+        if (config_find_option(m->info->options, b->raw[i].key) ||
+            config_find_option(enc->info->options, b->raw[i].key))
+            continue;
+        config_key(key, sizeof(key), b->key_path, "options");
+        char okey[CONFIG_KEY_MAX];
+        config_key(okey, sizeof(okey), key, b->raw[i].key);
+        return config_fail(p, b->raw[i].line ? b->raw[i].line : b->line, okey,
+                           "unknown option (neither transport '%s' nor its encoder '%s' "
+                           "declares it)", b->module, ename);
+    }
+    rv_options *topts = NULL;
+    rv_options *eopts = NULL;
+    int rc = config_build_options(p, m, b, 1, &topts);
+    if (rc == RV_OK) {
+        /* keys the transport declares are not the encoder's */
+        config_binding only_enc = *b;
+        raw_option *kept = calloc(b->raw_count + 1, sizeof(*kept));
+        if (!kept) {
+            options_free(topts);
+            return config_oom(p, b->line, b->key_path);
+        }
+        only_enc.raw = kept;
+        only_enc.raw_count = 0;
+        for (size_t i = 0; i < b->raw_count; i++)
+            if (!config_find_option(m->info->options, b->raw[i].key))
+                kept[only_enc.raw_count++] = b->raw[i];
+        rc = config_build_options(p, enc, &only_enc, 1, &eopts);
+        free(kept);
+    }
+    if (rc != RV_OK) {
+        options_free(topts);
+        return rc;
+    }
+    options_free(b->options);
+    options_free(b->encoder_options);
+    b->options = topts;
+    b->encoder_options = eopts;
+    b->mod = m;
+    b->encoder_mod = enc;
+    return RV_OK;
+}
+
+static int config_bind_one(const config_parse *p, const module_registry *reg, rv_module_kind kind,
+                           config_binding *b)
+{
+    char key[CONFIG_KEY_MAX];
+    config_key(key, sizeof(key), b->key_path, "module");
+    const loaded_module *m = registry_find(reg, b->module);
+    if (!m) {
+        char names[1024];
+        config_loaded_names(reg, names, sizeof(names));
+        return config_fail(p, b->line, key, "unknown module '%s' (loaded: %s)", b->module, names);
+    }
+    if (kind == RV_KIND_SINK && m->kind == RV_KIND_TRANSPORT)
+        return config_bind_transport(p, reg, m, b);
+    if (m->kind != kind)
+        return config_fail(p, b->line, key, "'%s' is a %s, not a %s%s", b->module,
+                           rv_module_kind_name(m->kind), rv_module_kind_name(kind),
+                           kind == RV_KIND_SINK ? " or a transport" : "");
+    if (b->encoder) {
+        config_key(key, sizeof(key), b->key_path, "encoder");
+        return config_fail(p, b->line, key, "only a transport takes an encoder ('%s' is a %s)",
+                           b->module, rv_module_kind_name(m->kind));
+    }
+    rv_options *opts = NULL;
+    int rc = config_build_options(p, m, b, 0, &opts);
+    if (rc != RV_OK)
+        return rc;
+    options_free(b->options);
+    b->options = opts;
+    b->mod = m;
+    return RV_OK;
 }
 
 static int config_bind_channel(const config_parse *p, const module_registry *reg,
@@ -1055,7 +1181,9 @@ void config_binding_clear(config_binding *b)
         raw_option_free(&b->raw[i]);
     free(b->raw);
     free(b->key_path);
+    free(b->encoder);
     options_free(b->options);
+    options_free(b->encoder_options);
     memset(b, 0, sizeof(*b));
 }
 
@@ -1075,8 +1203,14 @@ int config_binding_copy(config_binding *dst, const config_binding *src)
     memset(dst, 0, sizeof(*dst));
     dst->module = config_strdup_or_null(src->module, &failed);
     dst->key_path = config_strdup_or_null(src->key_path, &failed);
+    dst->encoder = config_strdup_or_null(src->encoder, &failed);
     dst->line = src->line;
     dst->mod = src->mod;
+    dst->encoder_mod = src->encoder_mod;
+    if (src->encoder_options) {
+        dst->encoder_options = options_clone(src->encoder_options);
+        failed |= !dst->encoder_options;
+    }
     if (src->raw_count) {
         dst->raw = calloc(src->raw_count, sizeof(raw_option));
         failed |= !dst->raw;

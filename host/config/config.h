@@ -21,6 +21,12 @@
 #include "core/options.h"
 #include "loader/loader.h"
 
+/** Viewer outputs the HTTP endpoint serves (engine.http_outputs). */
+#define CONFIG_HTTP_TS 0x1u   /**< GET /channel/<id>.ts */
+#define CONFIG_HTTP_M3U 0x2u  /**< GET /channels.m3u */
+#define CONFIG_HTTP_HLS 0x4u  /**< GET /channel/<id>.m3u8 and its segments */
+#define CONFIG_HTTP_ALL (CONFIG_HTTP_TS | CONFIG_HTTP_M3U | CONFIG_HTTP_HLS)
+
 /** One module bound to a channel role. */
 typedef struct config_binding {
     char *module;              /**< module name, owned */
@@ -30,6 +36,11 @@ typedef struct config_binding {
     char *key_path;            /**< e.g. "channels.[0].sinks.[1]", owned */
     const loaded_module *mod;  /**< set by config_bind */
     rv_options *options;       /**< set by config_bind, owned */
+    /* A transport (ABI 1.2) in a channel's sinks list also binds an encoder:
+     * the binding's options are split by which module declares each key. */
+    char *encoder;             /**< encoder module as written, owned; NULL = "mpegts" */
+    const loaded_module *encoder_mod;  /**< set by config_bind for a transport */
+    rv_options *encoder_options;       /**< set by config_bind, owned; the rendition's settings */
 } config_binding;
 
 typedef struct config_profile {
@@ -64,6 +75,7 @@ typedef struct config {
     char **control_listen;     /**< gRPC addresses ("unix:PATH", "HOST:PORT"), owned */
     size_t control_listen_count;
     char *metrics_listen;      /**< "HOST:PORT", owned, NULL = off */
+    unsigned http_outputs;     /**< CONFIG_HTTP_* served on metrics_listen */
     char *asrun_dir;           /**< resolved, owned, NULL = off */
     config_profile *profiles;  /**< owned array */
     size_t profile_count;

@@ -139,6 +139,15 @@ static int host_publish_image(rv_context *ctx, const char *mime, const void *dat
     return ctx->on_image(ctx->image_owner, ctx, mime, data, len);
 }
 
+static int host_stream_write(rv_context *ctx, const void *data, size_t len, uint32_t flags)
+{
+    if (data == NULL || len == 0 || len % 188 != 0)
+        return RV_EINVAL;
+    if (ctx == NULL || ctx->on_stream == NULL)
+        return RV_ENOTSUP;
+    return ctx->on_stream(ctx->stream_owner, ctx, data, len, flags);
+}
+
 static const rv_host_api host_api_table = {
     .struct_size = sizeof(rv_host_api),
     .abi_major = RV_ABI_MAJOR,
@@ -161,6 +170,7 @@ static const rv_host_api host_api_table = {
     .opt_is_set = options_is_set,
     .event = host_event,
     .publish_image = host_publish_image,
+    .stream_write = host_stream_write,
 };
 
 const rv_host_api *host_api_get(void)
@@ -185,4 +195,10 @@ void host_context_set_image_sink(rv_context *ctx, host_image_fn on_image, void *
 {
     ctx->on_image = on_image;
     ctx->image_owner = image_owner;
+}
+
+void host_context_set_stream_sink(rv_context *ctx, host_stream_fn on_stream, void *stream_owner)
+{
+    ctx->on_stream = on_stream;
+    ctx->stream_owner = stream_owner;
 }

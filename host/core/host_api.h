@@ -26,6 +26,12 @@ typedef void (*host_event_fn)(void *owner, rv_context *ctx, rv_event_type type, 
 typedef int (*host_image_fn)(void *image_owner, rv_context *ctx, const char *mime,
                              const void *data, size_t len);
 
+/** Receives an encoder's output (rv_host_api.stream_write): whole TS
+ *  packets, @p data borrowed for the call. Thread: the encoder's. RV_OK,
+ *  RV_ENOMEM or RV_ESTATE. */
+typedef int (*host_stream_fn)(void *stream_owner, rv_context *ctx, const void *data, size_t len,
+                              uint32_t flags);
+
 struct rv_context {
     int32_t channel_id;       /**< -1 outside a channel (e.g. --list-modules) */
     char module[64];          /**< module name */
@@ -35,6 +41,8 @@ struct rv_context {
     void *owner;              /**< passed to on_event */
     host_image_fn on_image;   /**< NULL: published images are discarded */
     void *image_owner;        /**< passed to on_image */
+    host_stream_fn on_stream; /**< NULL: stream_write is refused (not an encoder) */
+    void *stream_owner;       /**< passed to on_stream */
 };
 
 /** The process's one const table. Thread: any. */
@@ -50,5 +58,10 @@ void host_context_init(rv_context *ctx, int32_t channel_id, const char *module, 
  *  threads can publish (control thread, before the instance is handed to a
  *  channel thread). */
 void host_context_set_image_sink(rv_context *ctx, host_image_fn on_image, void *image_owner);
+
+/** Route @p ctx's stream_write calls to @p on_stream with @p stream_owner
+ *  (borrowed, must outlive the instance). Control thread, before the
+ *  encoder's thread runs. */
+void host_context_set_stream_sink(rv_context *ctx, host_stream_fn on_stream, void *stream_owner);
 
 #endif

@@ -203,13 +203,35 @@ static int engine_apply_port(engine *e, config_channel *cc, int32_t port, char *
     return engine_add_sink(e, cc, "mpegts-tcp", &value, 1, msg, msglen);
 }
 
+/** A transport added to @p cc shares the encoder settings of the channel's
+ *  first transport (one encode), or takes the mpegts encoder's defaults. */
+static int engine_transport_encoder(engine *e, const config_channel *cc, config_binding *b,
+                                    char *err, size_t errlen)
+{
+    for (size_t i = 0; i < cc->sink_count; i++) {
+        const config_binding *o = &cc->sinks[i];
+        if (o->encoder_mod && o->encoder_options) {
+            b->encoder_mod = o->encoder_mod;
+            b->encoder_options = options_clone(o->encoder_options);
+            return b->encoder_options ? RV_OK : RV_ENOMEM;
+        }
+    }
+    const loaded_module *enc = registry_find(e->reg, "mpegts");
+    if (!enc || enc->kind != RV_KIND_ENCODER) {
+        snprintf(err, errlen, "the mpegts encoder module is not loaded");
+        return RV_ENOTSUP;
+    }
+    b->encoder_mod = enc;
+    return options_defaults(enc->info->options, &b->encoder_options, err, errlen);
+}
+
 int engine_add_sink(engine *e, config_channel *cc, const char *module, const raw_option *values,
                     size_t count, char *msg, size_t msglen)
 {
     char err[256] = "";
     const loaded_module *m = registry_find(e->reg, module);
-    if (!m || m->kind != RV_KIND_SINK) {
-        snprintf(msg, msglen, "the %s sink module is not loaded", module);
+    if (!m || (m->kind != RV_KIND_SINK && m->kind != RV_KIND_TRANSPORT)) {
+        snprintf(msg, msglen, "the %s sink or transport module is not loaded", module);
         return RV_ENOTSUP;
     }
     config_binding *grown = realloc(cc->sinks, (cc->sink_count + 1) * sizeof(*grown));
@@ -222,8 +244,16 @@ int engine_add_sink(engine *e, config_channel *cc, const char *module, const raw
     b->mod = m;
     int rc = b->module ? options_defaults(m->info->options, &b->options, err, sizeof(err))
                        : RV_ENOMEM;
-    for (size_t i = 0; rc == RV_OK && i < count; i++)
-        rc = options_override(b->options, &values[i], err, sizeof(err));
+    if (rc == RV_OK && m->kind == RV_KIND_TRANSPORT)
+        rc = engine_transport_encoder(e, cc, b, err, sizeof(err));
+    for (size_t i = 0; rc == RV_OK && i < count; i++) {
+        /* each value goes to the module that declares it (the transport first) */
+        int mine = 0;
+        for (const rv_option *o = m->info->options; o && o->key && !mine; o++)
+            mine = strcmp(o->key, values[i].key) == 0;
+        rv_options *target = mine || !b->encoder_options ? b->options : b->encoder_options;
+        rc = options_override(target, &values[i], err, sizeof(err));
+    }
     if (rc != RV_OK) {
         config_binding_clear(b);
         snprintf(msg, msglen, "%s: %s", module, err[0] ? err : rv_strerror(rc));
@@ -462,6 +492,17 @@ int engine_channel_preview(engine *e, int32_t channel_id, char *mime, size_t mim
                                   version, tick);
     pthread_mutex_unlock(&slot->lock);
     return rc;
+}
+
+int engine_channel_stream(engine *e, int32_t channel_id, struct stream_hub **out)
+{
+    *out = NULL;
+    channel_slot *slot = engine_lock_running(e, channel_id);
+    if (!slot)
+        return RV_ENOENT;
+    *out = channel_stream_hub(slot->ch);
+    pthread_mutex_unlock(&slot->lock);
+    return *out ? RV_OK : RV_ENOTSUP;
 }
 
 int engine_list_configured(engine *e, engine_configured_channel **out, size_t *count)

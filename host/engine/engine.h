@@ -133,6 +133,13 @@ int engine_list_channels(engine *e, channel_status **out, size_t *count);
 int engine_channel_preview(engine *e, int32_t channel_id, char *mime, size_t mimelen,
                            void **data, size_t *len, uint64_t *version, int64_t *tick);
 
+struct stream_hub;
+/** A reference to running channel @p channel_id's shared MPEG-TS stream (its
+ *  first rendition) in *@p out; drop it with stream_hub_unref. RV_OK,
+ *  RV_ENOENT (not running) or RV_ENOTSUP (the channel has no transport, so
+ *  no rendition). Thread: any. */
+int engine_channel_stream(engine *e, int32_t channel_id, struct stream_hub **out);
+
 /** One channel of the config's `channels` list, running or not. */
 typedef struct engine_configured_channel {
     int32_t id;

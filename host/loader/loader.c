@@ -110,6 +110,19 @@ static int loader_name_valid(const char *name)
     return 1;
 }
 
+/** The ABI 1.2 tables, read only when the module's descriptor has them. */
+static const rv_encoder_ops *loader_info_encoder(const rv_module_info *info)
+{
+    return info->struct_size >= LOADER_SIZE_THROUGH(rv_module_info, encoder) ? info->encoder
+                                                                              : NULL;
+}
+
+static const rv_transport_ops *loader_info_transport(const rv_module_info *info)
+{
+    return info->struct_size >= LOADER_SIZE_THROUGH(rv_module_info, transport) ? info->transport
+                                                                                : NULL;
+}
+
 /** Every ops table the descriptor points at covers at least its v1 members. */
 static int loader_check_ops_size(const rv_module_info *info, char *err, size_t errlen,
                                  const char *path)
@@ -126,6 +139,18 @@ static int loader_check_ops_size(const rv_module_info *info, char *err, size_t e
         return loader_refuse(err, errlen, path, "struct sizes", RV_ELOAD_SIZES,
                              "sink ops struct_size %u < v1 minimum %zu",
                              (unsigned)info->sink->struct_size, (size_t)LOADER_SINK_MIN);
+    const rv_encoder_ops *enc = loader_info_encoder(info);
+    const rv_transport_ops *tr = loader_info_transport(info);
+    if (enc && enc->struct_size < LOADER_SIZE_THROUGH(rv_encoder_ops, encode))
+        return loader_refuse(err, errlen, path, "struct sizes", RV_ELOAD_SIZES,
+                             "encoder ops struct_size %u < 1.2 minimum %zu",
+                             (unsigned)enc->struct_size,
+                             (size_t)LOADER_SIZE_THROUGH(rv_encoder_ops, encode));
+    if (tr && tr->struct_size < LOADER_SIZE_THROUGH(rv_transport_ops, write))
+        return loader_refuse(err, errlen, path, "struct sizes", RV_ELOAD_SIZES,
+                             "transport ops struct_size %u < 1.2 minimum %zu",
+                             (unsigned)tr->struct_size,
+                             (size_t)LOADER_SIZE_THROUGH(rv_transport_ops, write));
     return RV_OK;
 }
 
@@ -176,16 +201,23 @@ static int loader_check_descriptor(const rv_module_info *info, char *err, size_t
                                    const char *path)
 {
     if (info->kind != RV_KIND_PRODUCER && info->kind != RV_KIND_RENDERER &&
-        info->kind != RV_KIND_SINK)
+        info->kind != RV_KIND_SINK && info->kind != RV_KIND_ENCODER &&
+        info->kind != RV_KIND_TRANSPORT)
         return loader_refuse(err, errlen, path, "descriptor", RV_ELOAD_DESCRIPTOR,
-                             "kind %d is not producer, renderer or sink", (int)info->kind);
-    int set = (info->producer != NULL) + (info->renderer != NULL) + (info->sink != NULL);
+                             "kind %d is not producer, renderer, sink, encoder or transport",
+                             (int)info->kind);
+    const rv_encoder_ops *enc = loader_info_encoder(info);
+    const rv_transport_ops *tr = loader_info_transport(info);
+    int set = (info->producer != NULL) + (info->renderer != NULL) + (info->sink != NULL) +
+              (enc != NULL) + (tr != NULL);
     if (set != 1)
         return loader_refuse(err, errlen, path, "descriptor", RV_ELOAD_DESCRIPTOR,
                              "%d ops tables set, exactly one is required", set);
     rv_module_kind has = info->producer   ? RV_KIND_PRODUCER
                          : info->renderer ? RV_KIND_RENDERER
-                                          : RV_KIND_SINK;
+                         : info->sink     ? RV_KIND_SINK
+                         : enc            ? RV_KIND_ENCODER
+                                          : RV_KIND_TRANSPORT;
     if (has != info->kind)
         return loader_refuse(err, errlen, path, "descriptor", RV_ELOAD_DESCRIPTOR,
                              "kind is %s but the %s ops table is set",
@@ -241,6 +273,22 @@ static int loader_copy_ops(loaded_module *m, char *err, size_t errlen)
         missing = !o->create ? "create" : !o->destroy ? "destroy" : !o->write ? "write" : NULL;
         break;
     }
+    case RV_KIND_ENCODER: {
+        const rv_encoder_ops *src = loader_info_encoder(info);
+        size_t n = src->struct_size;
+        memcpy(&m->encoder, src, n < sizeof(m->encoder) ? n : sizeof(m->encoder));
+        const rv_encoder_ops *o = &m->encoder;
+        missing = !o->create ? "create" : !o->destroy ? "destroy" : !o->encode ? "encode" : NULL;
+        break;
+    }
+    case RV_KIND_TRANSPORT: {
+        const rv_transport_ops *src = loader_info_transport(info);
+        size_t n = src->struct_size;
+        memcpy(&m->transport, src, n < sizeof(m->transport) ? n : sizeof(m->transport));
+        const rv_transport_ops *o = &m->transport;
+        missing = !o->create ? "create" : !o->destroy ? "destroy" : !o->write ? "write" : NULL;
+        break;
+    }
     }
     if (missing)
         return loader_refuse(err, errlen, m->path, "required callback", RV_ELOAD_CALLBACK,
@@ -251,8 +299,12 @@ static int loader_copy_ops(loaded_module *m, char *err, size_t errlen)
         m->producer.struct_size = sizeof(m->producer);
     else if (info->kind == RV_KIND_RENDERER)
         m->renderer.struct_size = sizeof(m->renderer);
-    else
+    else if (info->kind == RV_KIND_SINK)
         m->sink.struct_size = sizeof(m->sink);
+    else if (info->kind == RV_KIND_ENCODER)
+        m->encoder.struct_size = sizeof(m->encoder);
+    else
+        m->transport.struct_size = sizeof(m->transport);
     return RV_OK;
 }
 

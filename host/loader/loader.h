@@ -22,6 +22,7 @@
 #include <retrovue/producer.h>
 #include <retrovue/renderer.h>
 #include <retrovue/sink.h>
+#include <retrovue/transport.h>
 
 /** One loaded module. The ops copies are zeroed past what the module
  *  declared, so absent (newer) callbacks read as NULL. */
@@ -34,6 +35,8 @@ typedef struct loaded_module {
     rv_producer_ops producer;     /**< host copy (kind PRODUCER) */
     rv_renderer_ops renderer;     /**< host copy (kind RENDERER) */
     rv_sink_ops sink;             /**< host copy (kind SINK) */
+    rv_encoder_ops encoder;       /**< host copy (kind ENCODER, ABI 1.2) */
+    rv_transport_ops transport;   /**< host copy (kind TRANSPORT, ABI 1.2) */
 } loaded_module;
 
 typedef struct module_registry module_registry;

@@ -1,8 +1,11 @@
 /**
  * @file host/telemetry/telemetry_server.c
- * @short The HTTP endpoint: a libmicrohttpd daemon (internal polling, a pool
- *        of two threads) on one listening socket bound to metrics_listen,
- *        routing GET/HEAD requests through a table of paths.
+ * @short The HTTP endpoint: a libmicrohttpd daemon (one thread per
+ *        connection, so a live stream's reader may wait for the next chunk)
+ *        on one listening socket bound to metrics_listen, routing GET/HEAD
+ *        requests through a table of paths, and the viewer outputs
+ *        (`/channel/<id>.ts`, `/channels.m3u`, HLS `/channel/<id>.m3u8`)
+ *        the config enables.
  *
  * Owns the daemon and, through it, the listening socket. Routes render into
  * a text buffer per request from the engine's status API (borrowed); nothing
@@ -30,11 +33,13 @@
 #include "telemetry/http_channels.h"
 #include "telemetry/http_page.h"
 #include "telemetry/http_route.h"
+#include "telemetry/http_hls.h"
+#include "telemetry/http_stream.h"
 #include "telemetry/metrics.h"
 #include "telemetry/text_buffer.h"
 
-#define TELEMETRY_THREADS 2
-#define TELEMETRY_CONNECTION_LIMIT 64
+/** Connections at once: operator pages, scrapers and stream viewers. */
+#define TELEMETRY_CONNECTION_LIMIT 512
 #define TELEMETRY_TIMEOUT_S 10
 #define TELEMETRY_BACKLOG 32
 
@@ -42,6 +47,9 @@ struct telemetry_server {
     struct MHD_Daemon *daemon;
     engine *e;              /**< borrowed */
     int port;
+    unsigned outputs;       /**< CONFIG_HTTP_* */
+    http_hls *hls;          /**< HLS segmenters; NULL when hls is off */
+    char host_port[300];    /**< "HOST:PORT" for URLs when a request has no Host */
 };
 
 /** A route renders its body into @p out and sets *@p http_status.
@@ -67,6 +75,7 @@ static const telemetry_route telemetry_routes[] = {
     {.path = "/metrics", .content_type = METRICS_CONTENT_TYPE, .render = route_metrics},
     {.path = "/healthz", .content_type = HEALTHZ_CONTENT_TYPE, .render = healthz_render},
     {.path = "/", .handle = http_page_handle},
+    {.path = "/hls.min.js", .handle = http_page_handle},
     {.path = "/channels", .handle = http_channels_handle},
     {.path = "/channels/", .handle = http_channels_handle, .prefix = 1},
     {.path = NULL},
@@ -95,6 +104,25 @@ static enum MHD_Result reply_owned(struct MHD_Connection *conn, unsigned status,
     if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
     enum MHD_Result ret = MHD_queue_response(conn, status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+/** An HLS reply: CORS open (a player page on another origin may fetch it)
+ *  and the handler's Cache-Control. */
+static enum MHD_Result reply_hls(struct MHD_Connection *conn, http_reply *out)
+{
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(out->len, out->body, MHD_RESPMEM_MUST_FREE);
+    if (!resp) {
+        free(out->body);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, out->content_type);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+                            out->cache_control ? out->cache_control : "no-store");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_ORIGIN, "*");
+    enum MHD_Result ret = MHD_queue_response(conn, out->status, resp);
     MHD_destroy_response(resp);
     return ret;
 }
@@ -183,6 +211,32 @@ static enum MHD_Result telemetry_handle(void *cls, struct MHD_Connection *conn, 
     if (*upload_data_size != 0) {
         *upload_data_size = 0;
         return MHD_YES;
+    }
+    int32_t id = 0;
+    int is_get = strcmp(method, MHD_HTTP_METHOD_GET) == 0 || strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
+    if ((s->outputs & CONFIG_HTTP_TS) && http_stream_parse(url, "ts", &id))
+        return is_get ? http_stream_ts(conn, s->e, id)
+                      : reply_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n");
+    uint64_t seq = 0;
+    if (s->hls && is_get &&
+        (http_stream_parse(url, "m3u8", &id) || http_hls_parse_segment(url, &id, &seq))) {
+        http_reply out;
+        memset(&out, 0, sizeof(out));
+        int rc = http_stream_parse(url, "m3u8", &id) ? http_hls_playlist(s->hls, id, &out)
+                                                      : http_hls_segment(s->hls, id, seq, &out);
+        if (rc != RV_OK) {
+            free(out.body);
+            return reply_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error\n");
+        }
+        return reply_hls(conn, &out);
+    }
+    if ((s->outputs & CONFIG_HTTP_M3U) && strcmp(url, "/channels.m3u") == 0 && is_get) {
+        http_reply out;
+        memset(&out, 0, sizeof(out));
+        const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+        if (http_stream_m3u(s->e, host, s->host_port, &out) != RV_OK)
+            return reply_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error\n");
+        return reply_owned(conn, out.status, out.content_type, out.body, out.len);
     }
     const telemetry_route *r = route_find(url);
     if (!r)
@@ -278,8 +332,8 @@ static int bound_port(int fd)
     return -1;
 }
 
-int telemetry_server_start(const char *listen_addr, engine *e, telemetry_server **out, char *err,
-                           size_t errlen)
+int telemetry_server_start(const char *listen_addr, unsigned outputs, engine *e,
+                           telemetry_server **out, char *err, size_t errlen)
 {
     char host[256];
     char port[16];
@@ -300,17 +354,28 @@ int telemetry_server_start(const char *listen_addr, engine *e, telemetry_server 
         return RV_EIO;
     }
     s->port = bound_port(fd);
+    s->outputs = outputs;
+    if ((outputs & CONFIG_HTTP_HLS) && !(s->hls = http_hls_create(e))) {
+        close(fd);
+        free(s);
+        snprintf(err, errlen, "out of memory");
+        return RV_ENOMEM;
+    }
+    snprintf(s->host_port, sizeof(s->host_port), "%s%s%s:%d", strchr(host, ':') ? "[" : "", host,
+             strchr(host, ':') ? "]" : "", s->port);
     /* From here the daemon owns fd and closes it in MHD_stop_daemon. If the
      * start itself fails the fd may leak; the process is exiting anyway. */
     s->daemon = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_AUTO |
+            MHD_USE_ERROR_LOG,
+        0, NULL, NULL,
         telemetry_handle, s, MHD_OPTION_EXTERNAL_LOGGER, telemetry_mhd_log, NULL,
         MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)TELEMETRY_THREADS,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)TELEMETRY_CONNECTION_LIMIT,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)TELEMETRY_TIMEOUT_S, MHD_OPTION_END);
     if (!s->daemon) {
         snprintf(err, errlen, "cannot start the HTTP server on %s", listen_addr);
+        http_hls_destroy(s->hls);
         free(s);
         return RV_EIO;
     }
@@ -332,5 +397,6 @@ void telemetry_server_stop(telemetry_server *s)
     if (!s)
         return;
     MHD_stop_daemon(s->daemon);
+    http_hls_destroy(s->hls);
     free(s);
 }

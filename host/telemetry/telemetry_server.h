@@ -11,15 +11,18 @@
 
 #include <stddef.h>
 
+#include "config/config.h"
 #include "engine/engine.h"
 
 typedef struct telemetry_server telemetry_server;
 
-/** Listen on @p listen ("HOST:PORT", borrowed; port 0 picks a free port).
- *  @p e borrowed, must outlive the server. RV_OK or an error with the reason
- *  in @p err. Threads: libmicrohttpd's own. */
-int telemetry_server_start(const char *listen, engine *e, telemetry_server **out, char *err,
-                           size_t errlen);
+/** Listen on @p listen ("HOST:PORT", borrowed; port 0 picks a free port),
+ *  serving the viewer outputs in @p outputs (CONFIG_HTTP_* of
+ *  config/config.h) beside the telemetry routes. @p e borrowed, must outlive
+ *  the server. RV_OK or an error with the reason in @p err. Threads:
+ *  libmicrohttpd's own, one per connection. */
+int telemetry_server_start(const char *listen, unsigned outputs, engine *e,
+                           telemetry_server **out, char *err, size_t errlen);
 /** The bound TCP port. */
 int telemetry_server_port(const telemetry_server *s);
 void telemetry_server_stop(telemetry_server *s);

@@ -7,7 +7,7 @@
  * rv_create_args and call through it. The table is append-only: check
  * `struct_size` before using a member added after ABI 1.0.
  *
- * ABI 1.1 appended publish_image.
+ * ABI 1.1 appended publish_image; ABI 1.2 appended stream_write.
  */
 #ifndef RETROVUE_HOST_H
 #define RETROVUE_HOST_H
@@ -103,6 +103,16 @@ typedef struct rv_host_api {
      *  check `host->struct_size >= offsetof(rv_host_api, publish_image) +
      *  sizeof(void *)` before calling it. */
     int (*publish_image)(rv_context *ctx, const char *mime, const void *data, size_t len);
+
+    /** ABI 1.2. An encoder (retrovue/encoder.h) hands its output to the host:
+     *  @p len bytes of whole 188-byte MPEG-TS packets at @p data (borrowed
+     *  for the call: the host copies them once, then shares the copy with
+     *  every transport and viewer). @p flags: RV_STREAM_RANDOM_ACCESS when the
+     *  bytes begin with PAT, PMT and a video keyframe. Thread: the encoder's,
+     *  inside encode() or stop(). RV_OK, RV_EINVAL (NULL, empty or not a
+     *  multiple of 188 bytes), RV_ENOTSUP (@p ctx is not an encoder's) or
+     *  RV_ENOMEM. Check `host->struct_size` covers it before calling. */
+    int (*stream_write)(rv_context *ctx, const void *data, size_t len, uint32_t flags);
 } rv_host_api;
 
 #endif

@@ -36,12 +36,16 @@
 struct rv_producer_ops;
 struct rv_renderer_ops;
 struct rv_sink_ops;
+struct rv_encoder_ops;
+struct rv_transport_ops;
 
 /** What a module is. Never zero. */
 typedef enum rv_module_kind {
     RV_KIND_PRODUCER = 1, /**< asset -> frames and audio in ProgramFormat */
     RV_KIND_RENDERER = 2, /**< sees (may modify) every output frame */
-    RV_KIND_SINK = 3      /**< frames -> a delivery format and transport */
+    RV_KIND_SINK = 3,     /**< frames -> a delivery format and transport */
+    RV_KIND_ENCODER = 4,  /**< ABI 1.2: frames -> one shared MPEG-TS rendition */
+    RV_KIND_TRANSPORT = 5 /**< ABI 1.2: a rendition's bytes -> clients or a consumer */
 } rv_module_kind;
 
 /** Text name of a kind ("producer", "renderer", "sink"). Thread: any. */
@@ -51,6 +55,8 @@ static inline const char *rv_module_kind_name(rv_module_kind kind)
     case RV_KIND_PRODUCER: return "producer";
     case RV_KIND_RENDERER: return "renderer";
     case RV_KIND_SINK: return "sink";
+    case RV_KIND_ENCODER: return "encoder";
+    case RV_KIND_TRANSPORT: return "transport";
     default: return "unknown";
     }
 }
@@ -112,7 +118,7 @@ typedef struct rv_module_info {
     const char *description;     /**< one line */
     const rv_option *options;    /**< table ending in {.key = NULL}; NULL = none */
 
-    /* Exactly one of these, matching kind */
+    /* Exactly one of these (or of the ABI 1.2 tables below), matching kind */
     const struct rv_producer_ops *producer;
     const struct rv_renderer_ops *renderer;
     const struct rv_sink_ops *sink;
@@ -126,6 +132,10 @@ typedef struct rv_module_info {
      *  opens and reads when it is given no --uri. A producer that declares
      *  none needs --uri, or its conformance run fails. Static, borrowed. */
     const char *test_uri;
+    /** ABI 1.2: kind RV_KIND_ENCODER (retrovue/encoder.h). */
+    const struct rv_encoder_ops *encoder;
+    /** ABI 1.2: kind RV_KIND_TRANSPORT (retrovue/transport.h). */
+    const struct rv_transport_ops *transport;
 } rv_module_info;
 
 /** True when a module's descriptor @p info (borrowed) is large enough to

@@ -5,6 +5,7 @@
 #ifndef RETROVUE_RETROVUE_H
 #define RETROVUE_RETROVUE_H
 
+#include <retrovue/encoder.h>
 #include <retrovue/error.h>
 #include <retrovue/format.h>
 #include <retrovue/frame.h>
@@ -14,6 +15,7 @@
 #include <retrovue/producer.h>
 #include <retrovue/renderer.h>
 #include <retrovue/sink.h>
+#include <retrovue/transport.h>
 #include <retrovue/version.h>
 
 #endif

@@ -14,7 +14,10 @@
  * given, or else the test URI the module declares (rv_module_info.test_uri,
  * ABI 1.2), and read a few frames — a producer with neither fails, so a run
  * never reports "all ok" with open/read skipped; renderers render a few
- * ticks; sinks write a few ticks. Everything
+ * ticks; sinks write a few ticks; encoders (ABI 1.2) encode a few ticks and
+ * must hand back whole TS packets through stream_write, one write flagged as
+ * a random access point that starts with a PAT; transports (ABI 1.2) deliver
+ * a few chunks of TS packets. Everything
  * goes through the real host API with a real frame pool and a virtual clock;
  * no frame may be left outstanding.
  *
@@ -387,6 +390,148 @@ static int conf_exercise_sink(conf_host *h, const loaded_module *m, void *state,
     return RV_OK;
 }
 
+/** What an encoder handed to stream_write during one cycle. */
+typedef struct conf_stream {
+    uint64_t writes;
+    uint64_t bytes;
+    uint64_t random_access;   /**< writes flagged RV_STREAM_RANDOM_ACCESS */
+    int ra_starts_with_pat;   /**< every flagged write began with a PAT (after an SDT) */
+    int packets_ok;           /**< every 188-byte packet began with 0x47 */
+} conf_stream;
+
+static int conf_on_stream(void *owner, rv_context *ctx, const void *data, size_t len,
+                          uint32_t flags)
+{
+    conf_stream *cs = owner;
+    const uint8_t *p = data;
+    (void)ctx;
+    cs->writes++;
+    cs->bytes += len;
+    for (size_t i = 0; i < len; i += 188)
+        cs->packets_ok &= p[i] == 0x47;
+    if (flags & RV_STREAM_RANDOM_ACCESS) {
+        cs->random_access++;
+        /* a PAT first; only an SDT (PID 0x11) or null packets may precede it */
+        int pat = 0;
+        for (size_t i = 0; i < len && !pat; i += 188) {
+            unsigned pid = (unsigned)(p[i + 1] & 0x1f) << 8 | p[i + 2];
+            pat = pid == 0;
+            if (!pat && pid != 0x11 && pid != 0x1fff)
+                break;
+        }
+        cs->ra_starts_with_pat &= pat;
+    }
+    return RV_OK;
+}
+
+static int conf_exercise_encoder(conf_host *h, const loaded_module *m, void *state, char *why,
+                                 size_t len)
+{
+    for (int i = 0; i < CONF_FRAMES; i++) {
+        rv_tick t;
+        int rc = conf_make_tick(h, &t);
+        if (rc == RV_OK && (rc = m->encoder.encode(state, &t)) != RV_OK)
+            snprintf(why, len, "encode returned %d (%s)", rc, rv_strerror(rc));
+        conf_release_tick(&t);
+        if (rc != RV_OK)
+            return rc;
+    }
+    if (m->encoder.describe) {
+        char buf[256];
+        memset(buf, 'x', sizeof(buf));
+        int rc = m->encoder.describe(state, buf, sizeof(buf));
+        if (rc != RV_OK || !memchr(buf, '\0', sizeof(buf))) {
+            snprintf(why, len, "describe returned %d or no NUL-terminated text", rc);
+            return rc != RV_OK ? rc : RV_EINTERNAL;
+        }
+    }
+    return RV_OK;
+}
+
+/** After stop: what the encoder wrote over the cycle is a TS stream. */
+static int conf_check_stream(const conf_stream *cs, char *why, size_t len)
+{
+    if (!cs->writes || !cs->packets_ok) {
+        snprintf(why, len, "%llu stream_write calls, %s", (unsigned long long)cs->writes,
+                 cs->packets_ok ? "no bytes" : "a packet without the 0x47 sync byte");
+        return RV_EINTERNAL;
+    }
+    if (!cs->random_access || !cs->ra_starts_with_pat) {
+        snprintf(why, len, "%llu random access writes%s", (unsigned long long)cs->random_access,
+                 cs->ra_starts_with_pat ? "" : ", one not starting with a PAT");
+        return RV_EINTERNAL;
+    }
+    return RV_OK;
+}
+
+static int conf_exercise_transport(conf_host *h, const loaded_module *m, void *state, char *why,
+                                   size_t len)
+{
+    uint8_t ts[188 * 7];
+    for (size_t i = 0; i < sizeof(ts); i += 188) {
+        memset(ts + i, 0xff, 188);
+        ts[i] = 0x47; /* null packets, PID 0x1FFF */
+        ts[i + 1] = 0x1f;
+        ts[i + 2] = 0xff;
+        ts[i + 3] = 0x10;
+    }
+    for (int i = 0; i < CONF_FRAMES; i++) {
+        rv_chunk c = {.struct_size = sizeof(c), .data = ts, .len = sizeof(ts),
+                      .flags = i == 0 ? RV_STREAM_RANDOM_ACCESS : 0, .tick = h->next_tick++};
+        int rc = m->transport.write(state, &c);
+        if (rc != RV_OK) {
+            snprintf(why, len, "write returned %d (%s)", rc, rv_strerror(rc));
+            return rc;
+        }
+    }
+    if (m->transport.get_stats) {
+        rv_sink_stats st = {.struct_size = sizeof(st)};
+        int rc = m->transport.get_stats(state, &st);
+        if (rc != RV_OK) {
+            snprintf(why, len, "get_stats returned %d (%s)", rc, rv_strerror(rc));
+            return rc;
+        }
+    }
+    if (m->transport.describe) {
+        char buf[256];
+        memset(buf, 'x', sizeof(buf));
+        int rc = m->transport.describe(state, buf, sizeof(buf));
+        if (rc != RV_OK || !memchr(buf, '\0', sizeof(buf))) {
+            snprintf(why, len, "describe returned %d or no NUL-terminated text", rc);
+            return rc != RV_OK ? rc : RV_EINTERNAL;
+        }
+    }
+    return RV_OK;
+}
+
+/** The lifecycle callbacks of @p m, whatever its kind. */
+typedef struct conf_ops {
+    int (*create)(const rv_create_args *, void **);
+    void (*destroy)(void *);
+    int (*start)(void *);
+    void (*stop)(void *);
+} conf_ops;
+
+static conf_ops conf_ops_of(const loaded_module *m)
+{
+    switch (m->kind) {
+    case RV_KIND_PRODUCER:
+        return (conf_ops){m->producer.create, m->producer.destroy, m->producer.start,
+                          m->producer.stop};
+    case RV_KIND_RENDERER:
+        return (conf_ops){m->renderer.create, m->renderer.destroy, m->renderer.start,
+                          m->renderer.stop};
+    case RV_KIND_ENCODER:
+        return (conf_ops){m->encoder.create, m->encoder.destroy, m->encoder.start,
+                          m->encoder.stop};
+    case RV_KIND_TRANSPORT:
+        return (conf_ops){m->transport.create, m->transport.destroy, m->transport.start,
+                          m->transport.stop};
+    case RV_KIND_SINK: break;
+    }
+    return (conf_ops){m->sink.create, m->sink.destroy, m->sink.start, m->sink.stop};
+}
+
 /** One create / start / exercise / stop / destroy cycle. */
 static int conf_cycle(conf_host *h, const loaded_module *m, const rv_options *opts, const char *uri,
                       char *why, size_t len)
@@ -403,19 +548,14 @@ static int conf_cycle(conf_host *h, const loaded_module *m, const rv_options *op
         .channel_name = conf_channel_name,
     };
     void *state = NULL;
-    int (*create)(const rv_create_args *, void **) =
-        m->kind == RV_KIND_PRODUCER   ? m->producer.create
-        : m->kind == RV_KIND_RENDERER ? m->renderer.create
-                                      : m->sink.create;
-    void (*destroy)(void *) = m->kind == RV_KIND_PRODUCER   ? m->producer.destroy
-                              : m->kind == RV_KIND_RENDERER ? m->renderer.destroy
-                                                            : m->sink.destroy;
-    int (*start)(void *) = m->kind == RV_KIND_PRODUCER   ? m->producer.start
-                           : m->kind == RV_KIND_RENDERER ? m->renderer.start
-                                                         : m->sink.start;
-    void (*stop)(void *) = m->kind == RV_KIND_PRODUCER   ? m->producer.stop
-                           : m->kind == RV_KIND_RENDERER ? m->renderer.stop
-                                                         : m->sink.stop;
+    conf_ops ops = conf_ops_of(m);
+    int (*create)(const rv_create_args *, void **) = ops.create;
+    void (*destroy)(void *) = ops.destroy;
+    int (*start)(void *) = ops.start;
+    void (*stop)(void *) = ops.stop;
+    conf_stream cs = {.ra_starts_with_pat = 1, .packets_ok = 1};
+    if (m->kind == RV_KIND_ENCODER)
+        host_context_set_stream_sink(&ctx, conf_on_stream, &cs);
     int rc = create(&args, &state);
     if (rc != RV_OK) {
         snprintf(why, len, "create returned %d (%s)", rc, rv_strerror(rc));
@@ -432,8 +572,14 @@ static int conf_cycle(conf_host *h, const loaded_module *m, const rv_options *op
         rc = conf_exercise_renderer(h, m, state, why, len);
     else if (m->kind == RV_KIND_SINK)
         rc = conf_exercise_sink(h, m, state, why, len);
+    else if (m->kind == RV_KIND_ENCODER)
+        rc = conf_exercise_encoder(h, m, state, why, len);
+    else if (m->kind == RV_KIND_TRANSPORT)
+        rc = conf_exercise_transport(h, m, state, why, len);
     if (stop)
         stop(state);
+    if (rc == RV_OK && m->kind == RV_KIND_ENCODER)
+        rc = conf_check_stream(&cs, why, len);
     destroy(state);
     return rc;
 }
@@ -593,6 +739,7 @@ static void conf_check_cycles(conf_host *h, const conf_args *a, const loaded_mod
                a->cycles,
                m->kind == RV_KIND_PRODUCER   ? (uri ? "open/read/close" : "(no open)")
                : m->kind == RV_KIND_RENDERER ? "render"
+               : m->kind == RV_KIND_ENCODER  ? "encode"
                                              : "write",
                set_names[variant + 1],
                done == a->cycles ? "" : ": failed: ", done == a->cycles ? "" : why);

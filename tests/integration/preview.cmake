@@ -11,3 +11,6 @@ rv_integration_test(preview_page /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/pr
 rv_integration_test(preview_window /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/preview_window_test.py)
 set_tests_properties(integration.preview_image integration.preview_page integration.preview_window
   PROPERTIES TIMEOUT 300)
+# The operator page's watch button: HLS through hls.js in headless Chromium.
+rv_integration_test(hls_watch /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/hls_watch_test.py)
+set_tests_properties(integration.hls_watch PROPERTIES TIMEOUT 300)

@@ -49,6 +49,8 @@ static const refusal_case refusal_cases[] = {
      .detail = "sink ops struct_size 4"},
     {.file = BROKEN("no_write.so"), .code = RV_ELOAD_CALLBACK, .check = "required callback",
      .detail = "has no write"},
+    {.file = BROKEN("transport_no_write.so"), .code = RV_ELOAD_CALLBACK,
+     .check = "required callback", .detail = "transport 'test-transport-no-write' has no write"},
     {.file = BROKEN("kind_mismatch.so"), .code = RV_ELOAD_DESCRIPTOR, .check = "descriptor",
      .detail = "kind is sink but the renderer ops table is set"},
     {.file = BROKEN("bad_name.so"), .code = RV_ELOAD_DESCRIPTOR, .check = "descriptor",
@@ -179,6 +181,22 @@ static void test_old_vtable(void)
     tap_ok(m && !m->sink.start && !m->sink.stop && !m->sink.get_stats && !m->sink.describe,
            "callbacks past its struct_size read as NULL");
     tap_ok(m && m->sink.struct_size == sizeof(rv_sink_ops), "host copy has the host's size");
+    registry_destroy(reg);
+}
+
+/** ABI 1.2 appended the encoder and transport tables to rv_module_info: a
+ *  1.1 module, whose descriptor ends before them, still loads, and the host
+ *  never reads past its struct_size. */
+static void test_v11_descriptor(void)
+{
+    module_registry *reg = registry_create();
+    char err[1024] = "";
+    int rc = registry_load_file(reg, BROKEN("v11_renderer.so"), err, sizeof(err));
+    tap_ok(rc == RV_OK, "a 1.1 module (descriptor without the 1.2 tables) loads (%s)", err);
+    const loaded_module *m = registry_find(reg, "test-v11-renderer");
+    tap_ok(m && m->kind == RV_KIND_RENDERER && m->renderer.render && !m->encoder.encode &&
+               !m->transport.write,
+           "it is a renderer; the 1.2 tables past its struct_size were not read");
     registry_destroy(reg);
 }
 
@@ -339,6 +357,7 @@ int main(void)
     log_set_level(RV_LOG_ERROR);
     test_refusals(tmp);
     test_old_vtable();
+    test_v11_descriptor();
     test_duplicates(tmp);
     test_scan_dir(tmp);
 

@@ -33,7 +33,7 @@ typedef struct ts_pkt_queue {
 struct ts_muxer {
     const rv_host_api *host;
     rv_context *ctx;
-    ts_fanout *out;
+    ts_output out;
     AVFormatContext *fmt;
     AVIOContext *io;
     ts_pkt_queue queue[2];
@@ -77,20 +77,20 @@ static int mux_append_first(ts_muxer *mux, const uint8_t *buf, size_t size)
             memcpy(mux->held + mux->held_len, p, TS_PACKET);
             mux->held_len += TS_PACKET;
         } else if (mux->first_state == TS_FIRST_SDT && pid == TS_PID_PAT) {
-            ts_fanout_append(mux->out, p, TS_PACKET);
+            mux->out.append(mux->out.opaque, p, TS_PACKET);
             mux->first_state = TS_FIRST_PAT;
         } else if (mux->first_state == TS_FIRST_PAT && pid == mux->pmt_pid) {
-            ts_fanout_append(mux->out, p, TS_PACKET);
+            mux->out.append(mux->out.opaque, p, TS_PACKET);
         } else {
             goto done;
         }
     }
     return 1;
 done:
-    ts_fanout_append(mux->out, mux->held, mux->held_len);
+    mux->out.append(mux->out.opaque, mux->held, mux->held_len);
     mux->held_len = 0;
     if (i < n || n == 0)
-        ts_fanout_append(mux->out, buf + i * TS_PACKET, size - i * TS_PACKET);
+        mux->out.append(mux->out.opaque, buf + i * TS_PACKET, size - i * TS_PACKET);
     return 0;
 }
 
@@ -105,7 +105,7 @@ static int mux_io_write(void *opaque, uint8_t *buf, int size)
         mux->first_bytes = mux_append_first(mux, buf, (size_t)size);
         return size;
     }
-    ts_fanout_append(mux->out, buf, (size_t)size);
+    mux->out.append(mux->out.opaque, buf, (size_t)size);
     return size;
 }
 
@@ -129,7 +129,7 @@ static int mux_add_stream(ts_muxer *mux, const AVCodecContext *c, int64_t pid)
 }
 
 int ts_muxer_create(const ts_muxer_config *cfg, const AVCodecContext *video,
-                    const AVCodecContext *audio, ts_fanout *out, const rv_host_api *host,
+                    const AVCodecContext *audio, const ts_output *out, const rv_host_api *host,
                     rv_context *ctx, ts_muxer **result)
 {
     ts_muxer *mux;
@@ -152,7 +152,7 @@ int ts_muxer_create(const ts_muxer_config *cfg, const AVCodecContext *video,
         return RV_ENOMEM;
     mux->host = host;
     mux->ctx = ctx;
-    mux->out = out;
+    mux->out = *out;
     mux->pmt_pid = (unsigned)cfg->pmt_pid;
     rc = RV_ENOMEM;
     if (avformat_alloc_output_context2(&mux->fmt, NULL, "mpegts", NULL) < 0 || !mux->fmt)
@@ -215,7 +215,7 @@ static int mux_write(ts_muxer *mux, AVPacket *pkt)
 
     if (pkt->stream_index == TS_STREAM_VIDEO && (pkt->flags & AV_PKT_FLAG_KEY)) {
         avio_flush(mux->io);
-        ts_fanout_mark_keyframe(mux->out);
+        mux->out.mark_keyframe(mux->out.opaque);
         mux->first_bytes = 1; /* the tables in front of this keyframe: PAT/PMT first */
         mux->first_state = TS_FIRST_SDT;
         /* belt and braces: the muxer also re-sends PAT/PMT before keyframes */

@@ -1,27 +1,35 @@
 /**
  * @file modules/sinks/mpegts_common/ts_muxer.h
  * @short ts_muxer: libavformat's MPEG-TS muxer writing through a custom
- *        AVIOContext into a ts_fanout, with DTS-ordered interleaving and
- *        keyframe marks for the fan-out's GOP cache.
+ *        AVIOContext into a ts_output, with DTS-ordered interleaving and
+ *        keyframe marks (where a GOP cache restarts).
  *
  * Owns the AVFormatContext, its AVIOContext and buffer, and the packets
  * waiting to be interleaved. Packets arrive in 90 kHz from ts_encoder and
  * leave in DTS order across both streams, so PCR (derived by the muxer from
  * DTS) only moves forward. Before a video keyframe is written the muxer's
- * output is flushed and the fan-out told that a GOP starts; the muxer puts
+ * output is flushed and the output told that a GOP starts; the muxer puts
  * PAT/PMT in front of every keyframe. Thread: the sink's thread
  * (create/destroy on the control thread).
  */
 #ifndef TS_MUXER_H
 #define TS_MUXER_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include <libavcodec/avcodec.h>
 
 #include <retrovue/host.h>
 
-#include "ts_fanout.h"
+/** Where the muxed bytes go. Both callbacks run on the muxer's caller's
+ *  thread; @p data is borrowed for the call. */
+typedef struct ts_output {
+    void (*append)(void *opaque, const uint8_t *data, size_t len);
+    /** The next appended bytes begin PAT/PMT + a video keyframe. */
+    void (*mark_keyframe)(void *opaque);
+    void *opaque;
+} ts_output;
 
 typedef struct ts_muxer_config {
     const char *service_name;      /**< borrowed */
@@ -38,9 +46,10 @@ typedef struct ts_muxer_config {
 typedef struct ts_muxer ts_muxer;
 
 /** Open the muxer for the two encoders' streams (borrowed) and write the
- *  header. @p out (borrowed) receives every byte. Control thread. */
+ *  header. @p out (copied; its opaque borrowed) receives every byte.
+ *  Control thread. */
 int ts_muxer_create(const ts_muxer_config *cfg, const AVCodecContext *video,
-                    const AVCodecContext *audio, ts_fanout *out, const rv_host_api *host,
+                    const AVCodecContext *audio, const ts_output *out, const rv_host_api *host,
                     rv_context *ctx, ts_muxer **mux);
 /** Write what is still queued and the trailer, then free. NULL is a no-op. */
 void ts_muxer_destroy(ts_muxer *mux);
@@ -49,7 +58,7 @@ void ts_muxer_destroy(ts_muxer *mux);
  *  muxer takes a reference) and write whatever DTS order allows. Matches
  *  ts_packet_fn. Sink thread. */
 int ts_muxer_packet(void *mux, AVPacket *pkt);
-/** End of a tick: push the muxer's buffered bytes to the fan-out. */
+/** End of a tick: push the muxer's buffered bytes to the output. */
 int ts_muxer_flush(ts_muxer *mux);
 
 #endif

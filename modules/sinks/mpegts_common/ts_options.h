@@ -1,22 +1,31 @@
 /**
  * @file modules/sinks/mpegts_common/ts_options.h
- * @short The options every MPEG-TS sink declares (encoder, muxer, fan-out),
- *        as designated initialisers to put in a module's option table in
- *        front of its transport options and the NULL sentinel.
+ * @short The options of the mpegts encoder (encoder and muxer settings: the
+ *        rendition) and the options every MPEG-TS transport declares (mode,
+ *        per-client queue), as designated initialisers to put in a module's
+ *        option table in front of its own options and the NULL sentinel.
  */
 #ifndef TS_OPTIONS_H
 #define TS_OPTIONS_H
 
 #include <retrovue/option.h>
 
-/** Choices of the ENUM options, defined once in ts_sink.c. */
+/** Choices of the ENUM options, defined once in ts_choices.c. */
 extern const char *const ts_video_codec_choices[];
 extern const char *const ts_audio_codec_choices[];
 extern const char *const ts_mode_choices[];
 
-#define TS_SINK_COMMON_OPTIONS                                                                    \
+#define TS_TRANSPORT_COMMON_OPTIONS                                                                \
     {.key = "mode", .type = RV_OPT_ENUM, .choices = ts_mode_choices, .default_string = "listen",   \
      .help = "listen: serve clients that connect; connect: push to a consumer, reconnecting"},     \
+    {.key = "client_queue_kb", .type = RV_OPT_INT, .default_int = 4096, .min_int = 64,             \
+     .max_int = 65536, .help = "send queue per client; a client that falls further behind is dropped"}, \
+    {.key = "fd", .type = RV_OPT_INT, .default_int = -1, .min_int = -1, .max_int = 1048576,        \
+     .help = "connect: a socket already connected to the consumer (set by the host for "           \
+             "AttachStream; ownership passes to the transport): used once, never reconnected; "    \
+             "-1 = connect to the address"}
+
+#define TS_ENCODER_OPTIONS                                                                        \
     {.key = "video_codec", .type = RV_OPT_ENUM, .choices = ts_video_codec_choices,                 \
      .default_string = "h264", .help = "h264 (libx264) or mpeg2"},                                 \
     {.key = "preset", .type = RV_OPT_STRING, .default_string = "veryfast",                         \
@@ -61,12 +70,6 @@ extern const char *const ts_mode_choices[];
      .max_int = 1000,                                                                              \
      .help = "PAT/PMT target period; largest gap is this plus one packet (<= 100 ms by default)"}, \
     {.key = "muxrate_kbps", .type = RV_OPT_INT, .default_int = 0, .min_int = 0, .max_int = 100000,  \
-     .help = "constant mux rate with null packets; 0 = variable rate"},                            \
-    {.key = "client_queue_kb", .type = RV_OPT_INT, .default_int = 4096, .min_int = 64,             \
-     .max_int = 65536, .help = "send queue per client; a client that falls further behind is dropped"}, \
-    {.key = "fd", .type = RV_OPT_INT, .default_int = -1, .min_int = -1, .max_int = 1048576,        \
-     .help = "connect: a socket already connected to the consumer (set by the host for "           \
-             "AttachStream; ownership passes to the sink): used once, never reconnected; "         \
-             "-1 = connect to the address"}
+     .help = "constant mux rate with null packets; 0 = variable rate"}
 
 #endif

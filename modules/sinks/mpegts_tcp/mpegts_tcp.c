@@ -1,10 +1,13 @@
 /**
  * @file modules/sinks/mpegts_tcp/mpegts_tcp.c
- * @short The mpegts-tcp sink: MPEG-TS over TCP, serving clients on
- *        host:port (listen) or pushing to a consumer's host:port (connect).
+ * @short The mpegts-tcp transport: a channel's MPEG-TS rendition over TCP,
+ *        serving clients on host:port (listen) or pushing to a consumer's
+ *        host:port (connect).
  *
- * Only the option table and the TCP transport live here; encoding, muxing
- * and the fan-out are the shared ts_sink (modules/sinks/mpegts_common).
+ * Only the option table and the TCP glue live here; the fan-out is the
+ * shared ts_transport (modules/sinks/mpegts_common) and the encoding is the
+ * host's rendition (the mpegts encoder module), shared with every other
+ * transport of the channel that has the same encoder settings.
  * Owns tcp_glue: the configured address.
  */
 #include <errno.h>
@@ -22,7 +25,7 @@
 #include <retrovue/retrovue.h>
 
 #include "ts_options.h"
-#include "ts_sink.h"
+#include "ts_transport.h"
 
 typedef struct tcp_glue {
     const rv_host_api *host;
@@ -32,7 +35,7 @@ typedef struct tcp_glue {
 } tcp_glue;
 
 static const rv_option tcp_options[] = {
-    TS_SINK_COMMON_OPTIONS,
+    TS_TRANSPORT_COMMON_OPTIONS,
     {.key = "host", .type = RV_OPT_STRING, .default_string = "127.0.0.1",
      .help = "listen: address to bind (0.0.0.0 = every interface); connect: consumer's host"},
     {.key = "port", .type = RV_OPT_INT, .default_int = 5001, .min_int = 0, .max_int = 65535,
@@ -164,21 +167,21 @@ static int tcp_create(const rv_create_args *args, void **state)
     if (connect_mode && g->port == 0)
         h->event(args->ctx, RV_EVENT_WARNING, RV_EINVAL, "",
                  "mode=connect with port 0: no consumer can be reached there");
-    return ts_sink_create(args, connect_mode ? TS_FANOUT_CONNECT : TS_FANOUT_LISTEN,
-                          &tcp_transport, g, state);
+    return ts_transport_create(args, connect_mode ? TS_FANOUT_CONNECT : TS_FANOUT_LISTEN,
+                               &tcp_transport, g, state);
 }
 
-static const rv_sink_ops tcp_ops = {
-    .struct_size = sizeof(rv_sink_ops),
+static const rv_transport_ops tcp_ops = {
+    .struct_size = sizeof(rv_transport_ops),
     .create = tcp_create,
-    .destroy = ts_sink_destroy,
-    .write = ts_sink_write,
-    .start = ts_sink_start,
-    .stop = ts_sink_stop,
-    .get_stats = ts_sink_get_stats,
-    .describe = ts_sink_describe,
+    .destroy = ts_transport_destroy,
+    .write = ts_transport_write,
+    .start = ts_transport_start,
+    .stop = ts_transport_stop,
+    .get_stats = ts_transport_get_stats,
+    .describe = ts_transport_describe,
 };
 
-RV_MODULE_DEFINE(.kind = RV_KIND_SINK, .name = "mpegts-tcp", .version = "1.0.0",
-                 .description = "H.264/AAC MPEG-TS over TCP: serve clients or push to a consumer",
-                 .options = tcp_options, .sink = &tcp_ops)
+RV_MODULE_DEFINE(.kind = RV_KIND_TRANSPORT, .name = "mpegts-tcp", .version = "2.0.0",
+                 .description = "MPEG-TS over TCP: serve clients or push to a consumer (encoder: mpegts)",
+                 .options = tcp_options, .transport = &tcp_ops)

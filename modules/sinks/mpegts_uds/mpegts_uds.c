@@ -1,11 +1,12 @@
 /**
  * @file modules/sinks/mpegts_uds/mpegts_uds.c
- * @short The mpegts-uds sink: MPEG-TS over a Unix stream socket, serving
+ * @short The mpegts-uds transport: MPEG-TS over a Unix stream socket, serving
  *        clients on a socket file (listen) or pushing into a socket the
  *        consumer owns (connect: how RetroVue's ChannelManager attaches).
  *
- * Only the option table and the Unix-socket transport live here; encoding,
- * muxing and the fan-out are the shared ts_sink. Owns uds_glue: the path,
+ * Only the option table and the Unix-socket glue live here; the fan-out is
+ * the shared ts_transport, the encoding the host's rendition (the mpegts
+ * encoder module). Owns uds_glue: the path,
  * and the identity (device, inode) of the socket file it created, so stop()
  * removes that file and never a newer one someone else made.
  */
@@ -21,7 +22,7 @@
 #include <retrovue/retrovue.h>
 
 #include "ts_options.h"
-#include "ts_sink.h"
+#include "ts_transport.h"
 
 typedef struct uds_glue {
     const rv_host_api *host;
@@ -33,7 +34,7 @@ typedef struct uds_glue {
 } uds_glue;
 
 static const rv_option uds_options[] = {
-    TS_SINK_COMMON_OPTIONS,
+    TS_TRANSPORT_COMMON_OPTIONS,
     {.key = "path", .type = RV_OPT_PATH, .default_string = "",
      .help = "socket file; \"\" = /tmp/retrovue-ch<channel id>.sock"},
     {.key = "max_clients", .type = RV_OPT_INT, .default_int = 16, .min_int = 1, .max_int = 1024,
@@ -181,21 +182,21 @@ static int uds_create(const rv_create_args *args, void **state)
         free(g);
         return RV_EINVAL;
     }
-    return ts_sink_create(args, connect_mode ? TS_FANOUT_CONNECT : TS_FANOUT_LISTEN,
-                          &uds_transport, g, state);
+    return ts_transport_create(args, connect_mode ? TS_FANOUT_CONNECT : TS_FANOUT_LISTEN,
+                               &uds_transport, g, state);
 }
 
-static const rv_sink_ops uds_ops = {
-    .struct_size = sizeof(rv_sink_ops),
+static const rv_transport_ops uds_ops = {
+    .struct_size = sizeof(rv_transport_ops),
     .create = uds_create,
-    .destroy = ts_sink_destroy,
-    .write = ts_sink_write,
-    .start = ts_sink_start,
-    .stop = ts_sink_stop,
-    .get_stats = ts_sink_get_stats,
-    .describe = ts_sink_describe,
+    .destroy = ts_transport_destroy,
+    .write = ts_transport_write,
+    .start = ts_transport_start,
+    .stop = ts_transport_stop,
+    .get_stats = ts_transport_get_stats,
+    .describe = ts_transport_describe,
 };
 
-RV_MODULE_DEFINE(.kind = RV_KIND_SINK, .name = "mpegts-uds", .version = "1.0.0",
-                 .description = "H.264/AAC MPEG-TS over a Unix socket: serve clients or push to a consumer",
-                 .options = uds_options, .sink = &uds_ops)
+RV_MODULE_DEFINE(.kind = RV_KIND_TRANSPORT, .name = "mpegts-uds", .version = "2.0.0",
+                 .description = "MPEG-TS over a Unix socket: serve clients or push to a consumer (encoder: mpegts)",
+                 .options = uds_options, .transport = &uds_ops)
