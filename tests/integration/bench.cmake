@@ -1,6 +1,7 @@
 # The benchmark suite's smoke run (issue 8): tools/bench/run --quick drives
 # every row end to end (real binary, real ffmpeg) and writes its JSON. No
 # timing assertions: it checks only that every row ran and the JSON is valid.
+# 600 s: rows 9 and 10 (issue 11) added ~1 min, several on a loaded machine.
 # Skipped in the sanitizer build, where the figures would mean nothing.
 add_test(NAME bench.quick
   COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/tools/bench/run --quick --tap
@@ -12,5 +13,5 @@ else()
 endif()
 set_tests_properties(bench.quick PROPERTIES
   ENVIRONMENT "RV_SANITIZE=${RV_BENCH_SANITIZE}"
-  TIMEOUT 300
+  TIMEOUT 600
   RUN_SERIAL TRUE)
