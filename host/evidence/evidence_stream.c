@@ -74,13 +74,14 @@ evidence_stream *evidence_stream_create(const char *endpoint, char *err, size_t 
     grpc_init();
     /* The channel's own reconnect backoff must not outlast ours (5 s):
      * gRPC's default grows to 120 s, and a fail-fast call fails at once
-     * while the channel waits. */
-    grpc_arg args[3] = {
+     * while the channel waits. (Not GRPC_ARG_MIN_RECONNECT_BACKOFF_MS: gRPC
+     * also takes it as the minimum connect timeout, and 100 ms cut every
+     * handshake on a slow host, so Core was never reached.) */
+    grpc_arg args[2] = {
         {.type = GRPC_ARG_INTEGER, .key = GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, .value.integer = 100},
-        {.type = GRPC_ARG_INTEGER, .key = GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, .value.integer = 100},
         {.type = GRPC_ARG_INTEGER, .key = GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, .value.integer = 5000},
     };
-    grpc_channel_args cargs = {.num_args = 3, .args = args};
+    grpc_channel_args cargs = {.num_args = 2, .args = args};
     grpc_channel_credentials *creds = grpc_insecure_credentials_create();
     s->channel = grpc_channel_create(endpoint, creds, &cargs);
     grpc_channel_credentials_release(creds);

@@ -204,6 +204,14 @@ def check_grid(tap, ticks, blocks, epoch, last_tick, label):
         label, last_tick - 1, missing[:5]))
     wrong = []
     not_real = []
+    seam_ticks = set()
+    for b in blocks:
+        t = b.start_utc_ms
+        for seg in b.segments:
+            f = rvtest.first_tick_at(epoch, RATE, t)
+            if 0 < f < last_tick:
+                seam_ticks.add(f)
+            t += seg.segment_duration_ms
     for n in range(last_tick):
         r = by_tick.get(n)
         if r is None:
@@ -212,7 +220,9 @@ def check_grid(tap, ticks, blocks, epoch, last_tick, label):
         got = (r["block_id"], r["segment_index"])
         if want != got:
             wrong.append((n, want, got))
-        elif r["source"] != "real":
+        elif n in seam_ticks and r["source"] != "real":
+            # a seam's first tick is the new segment's own first frame (preloaded);
+            # elsewhere a loaded machine may delay a frame (tools/bench counts those)
             not_real.append((n, r["source"]))
     tap.ok(not wrong, "%s: every tick on the block and segment its fences give%s" % (
         label, "" if not wrong else " (first wrong: %s)" % (wrong[:3],)))
