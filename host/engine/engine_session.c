@@ -31,6 +31,7 @@
 
 #include <retrovue/error.h>
 
+#include "core/host_port.h"
 #include "core/log.h"
 #include "engine/engine_internal.h"
 #include "evidence/evidence_client.h"
@@ -102,24 +103,12 @@ static int attach_connect_uds(const char *path, int *out, char *msg, size_t msgl
     return RV_OK;
 }
 
-/** "host:port" or "[v6]:port" into @p host / @p port. */
+/** "host:port" or "[v6]:port" into @p host / @p port, the port numeric. */
 static int attach_split_host_port(const char *endpoint, char *host, size_t hostlen, char *port,
                                   size_t portlen)
 {
-    const char *colon = strrchr(endpoint, ':');
-    if (!colon || colon == endpoint || !colon[1] || strlen(colon + 1) >= portlen)
+    if (host_port_split(endpoint, host, hostlen, port, portlen) != RV_OK)
         return RV_EINVAL;
-    const char *h = endpoint;
-    size_t n = (size_t)(colon - endpoint);
-    if (h[0] == '[' && n >= 2 && h[n - 1] == ']') {
-        h++;
-        n -= 2;
-    }
-    if (n == 0 || n >= hostlen)
-        return RV_EINVAL;
-    memcpy(host, h, n);
-    host[n] = '\0';
-    snprintf(port, portlen, "%s", colon + 1);
     for (const char *c = port; *c; c++)
         if (*c < '0' || *c > '9')
             return RV_EINVAL;

@@ -28,6 +28,7 @@
 
 #include <retrovue/error.h>
 
+#include "core/host_port.h"
 #include "core/log.h"
 #include "telemetry/healthz.h"
 #include "telemetry/http_channels.h"
@@ -260,27 +261,6 @@ static void telemetry_mhd_log(void *cls, const char *fmt, va_list ap)
     log_write(RV_LOG_WARN, -1, NULL, "telemetry: %s", text);
 }
 
-/** Split "HOST:PORT" (or "[V6]:PORT") into @p host and @p port. */
-static int split_listen(const char *listen_addr, char *host, size_t hostlen, char *port,
-                        size_t portlen)
-{
-    const char *colon = strrchr(listen_addr, ':');
-    if (!colon || colon == listen_addr || !colon[1] || strlen(colon + 1) >= portlen)
-        return RV_EINVAL;
-    const char *h = listen_addr;
-    size_t n = (size_t)(colon - listen_addr);
-    if (h[0] == '[' && n >= 2 && h[n - 1] == ']') {
-        h++;
-        n -= 2;
-    }
-    if (n == 0 || n >= hostlen)
-        return RV_EINVAL;
-    memcpy(host, h, n);
-    host[n] = '\0';
-    snprintf(port, portlen, "%s", colon + 1);
-    return RV_OK;
-}
-
 /** A listening TCP socket bound to exactly @p host : @p port; -1 with the
  *  reason in @p err. */
 static int listen_socket(const char *listen_addr, const char *host, const char *port, char *err,
@@ -338,7 +318,8 @@ int telemetry_server_start(const char *listen_addr, unsigned outputs, engine *e,
     char host[256];
     char port[16];
     *out = NULL;
-    if (!listen_addr || split_listen(listen_addr, host, sizeof(host), port, sizeof(port)) != RV_OK) {
+    if (!listen_addr ||
+        host_port_split(listen_addr, host, sizeof(host), port, sizeof(port)) != RV_OK) {
         snprintf(err, errlen, "'%s' is not \"HOST:PORT\"", listen_addr ? listen_addr : "");
         return RV_EINVAL;
     }
