@@ -23,7 +23,7 @@ def main():
     start = int(time.time() * 1000)   # the channel joins the segment near its start
     rvtest.write(os.path.join(work, "plans", "hang.conf"), rvtest.plan_text(
         [{"id": "h", "start": start, "end": start + 60000, "segments": [
-            {"type": "CONTENT", "duration": 60000, "uri": "test:hang_at=40&hang_ms=2500",
+            {"type": "CONTENT", "duration": 60000, "uri": "test:hang_after=40&hang_ms=2500",
              "event": "HANG"}]}]))
     rc, out, err = rvtest.run_engine(cfg, ["--run-for=8"], timeout=120)
     tap.ok(rc == 0, "the engine exits 0 (rc=%d)" % rc)

@@ -4,11 +4,14 @@
  *        `test:` URIs describing a finite, failing or hanging asset, so the
  *        host's pad, slate, recovery and watchdog paths can be driven exactly.
  *
- * URI: test:[frames=N][&fail_at=K][&open_fail=CODE][&hang_at=K&hang_ms=M]
+ * URI: test:[frames=N][&fail_at=K][&open_fail=CODE][&hang_at=K|&hang_after=K][&hang_ms=M]
  *  frames=N      the asset has N frames from its start (then RV_EOF)
  *  fail_at=K     read of source frame K returns RV_EIO (once per open)
  *  open_fail=1   open fails with RV_ENOENT
  *  hang_at=K     read of source frame K blocks for hang_ms (default 2000)
+ *  hang_after=K  the K-th read (from 0) of the first segment opened with it
+ *                blocks for hang_ms, once per producer instance: a hang that
+ *                does not depend on where the channel joined the asset
  * Each picture is a flat grey whose level encodes the source frame number
  * (so the framelog's Y CRC differs per frame) and asset_offset_ms is the
  * position the host asked for. Built only for tests, never into build/modules.
@@ -23,6 +26,7 @@ typedef struct testsrc {
     const rv_host_api *host;
     rv_context *ctx;
     rv_program_format format;
+    int hung;           /**< a hang_after hang has happened (producer thread) */
 } testsrc;
 
 typedef struct testsrc_segment {
@@ -32,6 +36,8 @@ typedef struct testsrc_segment {
     int64_t fail_at;
     int64_t hang_at;
     int64_t hang_ms;
+    int64_t hang_after;
+    int64_t reads;      /**< reads served by this segment so far */
     int failed_once;
 } testsrc_segment;
 
@@ -90,6 +96,7 @@ static int testsrc_open(void *state, const rv_segment_request *req, void **segme
     seg->fail_at = testsrc_param(req->asset_uri, "fail_at", -1);
     seg->hang_at = testsrc_param(req->asset_uri, "hang_at", -1);
     seg->hang_ms = testsrc_param(req->asset_uri, "hang_ms", 2000);
+    seg->hang_after = testsrc_param(req->asset_uri, "hang_after", -1);
     *segment = seg;
     return RV_OK;
 }
@@ -116,6 +123,12 @@ static int testsrc_read(void *segment, rv_produce *out)
         nanosleep(&ts, NULL);
         seg->hang_at = -1;
     }
+    if (seg->hang_after >= 0 && !s->hung && seg->reads == seg->hang_after) {
+        struct timespec ts = {seg->hang_ms / 1000, (seg->hang_ms % 1000) * 1000000};
+        s->hung = 1;
+        nanosleep(&ts, NULL);
+    }
+    seg->reads++;
     rv_video_frame *v = s->host->video_alloc(s->ctx);
     if (!v)
         return RV_ENOMEM;
