@@ -43,9 +43,10 @@ static const char *const config_engine_keys[] = {
 static const char *const config_profile_keys[] = {"width",      "height",         "frame_rate",
                                                   "audio_rate", "audio_channels", NULL};
 static const char *const config_channel_keys[] = {
-    "id", "name", "profile", "autostart_plan", "producers", "slate", "renderer", "sinks", NULL};
+    "id",   "name",     "profile", "autostart_plan", "producers", "slate", "renderer",
+    "sinks", "encode", NULL};
 static const char *const config_defaults_keys[] = {"profile",  "producers", "slate",
-                                                   "renderer", "sinks",     NULL};
+                                                   "renderer", "sinks",     "encode", NULL};
 static const char *const config_binding_keys[] = {"module", "options", "encoder", NULL};
 
 /** The encoder a transport binding uses when it names none. */
@@ -775,6 +776,17 @@ static int config_read_channel(const config_parse *p, const config_setting_t *s,
         return config_oom(p, ch->line, path);
     ch->format = prof->format;
 
+    const char *encode;
+    if ((rc = config_get_string(p, s, path, "encode", 0, &encode)))
+        return rc;
+    if (encode && strcmp(encode, "on-demand") == 0) {
+        ch->on_demand = 1;
+    } else if (encode && strcmp(encode, "always") != 0) {
+        config_key(key, sizeof(key), path, "encode");
+        return config_fail(p, config_line(config_setting_get_member(s, "encode")), key,
+                           "'%s' is not a policy (\"always\" or \"on-demand\")", encode);
+    }
+
     if ((rc = config_read_binding_list(p, s, path, "producers", 0, &ch->producers,
                                        &ch->producer_count)) ||
         (rc = config_read_role(p, s, path, "slate", "slate", &ch->slate)) ||
@@ -1257,6 +1269,7 @@ config_channel *config_channel_clone(const config_channel *src)
     ch->id = src->id;
     ch->format = src->format;
     ch->line = src->line;
+    ch->on_demand = src->on_demand;
     ch->name = config_strdup_or_null(src->name, &failed);
     ch->profile = config_strdup_or_null(src->profile, &failed);
     ch->autostart_plan = config_strdup_or_null(src->autostart_plan, &failed);

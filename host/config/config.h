@@ -60,6 +60,9 @@ typedef struct config_channel {
     config_binding renderer;   /**< defaults to module "null" */
     config_binding *sinks;     /**< owned array */
     size_t sink_count;
+    int on_demand;             /**< encode = "on-demand": decode and encode only while a
+                                    pull consumer (HTTP, HLS, a listening transport's
+                                    client) is connected; 0 = "always" (the default) */
     int line;
 } config_channel;
 
