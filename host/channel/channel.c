@@ -207,6 +207,8 @@ static channel *channel_alloc(const channel_params *params)
     pthread_mutex_init(&ch->notes_lock, NULL);
     pthread_mutex_init(&ch->sinks_lock, NULL);
     pthread_mutex_init(&ch->rend_lock, NULL);
+    pthread_mutex_init(&ch->demand_lock, NULL);
+    pthread_cond_init(&ch->demand_cond, NULL);
     ch->transport_queue_bytes = CHANNEL_TRANSPORT_QUEUE_BYTES;
     ch->preload.state = PRELOAD_IDLE;
     ch->now_segment = -1;
@@ -268,12 +270,15 @@ static void channel_free(channel *ch)
     pthread_mutex_destroy(&ch->notes_lock);
     pthread_mutex_destroy(&ch->sinks_lock);
     pthread_mutex_destroy(&ch->rend_lock);
+    pthread_mutex_destroy(&ch->demand_lock);
+    pthread_cond_destroy(&ch->demand_cond);
     free(ch);
 }
 
 static void channel_join_threads(channel *ch)
 {
     atomic_store(&ch->stopping, 1);
+    channel_demand_wake(ch); /* idle output and producer threads */
     ring_wake(ch->ring);
     pthread_mutex_lock(&ch->preload_lock);
     pthread_cond_broadcast(&ch->preload_cond);
@@ -285,6 +290,37 @@ static void channel_join_threads(channel *ch)
     if (ch->threads_started >= 3)
         pthread_join(ch->output_thread, NULL);
     ch->threads_started = 0;
+}
+
+/** Apply the channel's encode policy: on demand (real clock only), and
+ *  idle from the start when nobody is watching yet. Control thread, before
+ *  the threads start. */
+static void channel_start_on_demand(channel *ch)
+{
+    if (!ch->cfg->on_demand)
+        return;
+    if (ch->is_virtual) {
+        log_write(RV_LOG_WARN, ch->id, NULL,
+                  "encode = \"on-demand\" is ignored on the virtual clock: always on");
+        return;
+    }
+    atomic_store(&ch->on_demand, 1);
+    const char *push = NULL;
+    int64_t demand = channel_demand_count(ch, &push);
+    if (push) {
+        log_write(RV_LOG_WARN, ch->id, NULL,
+                  "encode = \"on-demand\", but '%s' pushes the stream out whether anyone "
+                  "watches: the channel is always on",
+                  push);
+        return;
+    }
+    if (demand == 0) {
+        atomic_store(&ch->idle, 1);
+        atomic_store(&ch->state, CHANNEL_IDLE);
+        log_write(RV_LOG_INFO, ch->id, NULL,
+                  "on demand: idle until a viewer or client comes (nothing decodes or "
+                  "encodes; the schedule runs on)");
+    }
 }
 
 /** Wait (real time) until the producer has staged the first frame. */
@@ -330,13 +366,14 @@ int channel_start(const channel_params *params, channel **out, char *err, size_t
     }
     if (rc != RV_OK)
         goto fail;
+    channel_start_on_demand(ch);
     if (pthread_create(&ch->producer_thread, NULL, channel_producer_main, ch) != 0)
         goto fail_thread;
     ch->threads_started = 1;
     if (pthread_create(&ch->preload_thread, NULL, channel_preload_main, ch) != 0)
         goto fail_thread;
     ch->threads_started = 2;
-    if (atomic_load(&ch->stop_tick) > 0 && channel_prime(ch) != RV_OK) {
+    if (atomic_load(&ch->stop_tick) > 0 && !atomic_load(&ch->idle) && channel_prime(ch) != RV_OK) {
         snprintf(err, errlen, "the first frame was not ready within %lld s",
                  PRIME_TIMEOUT_NS / 1000000000LL);
         rc = RV_ETIMEDOUT;
@@ -345,7 +382,8 @@ int channel_start(const channel_params *params, channel **out, char *err, size_t
     if (pthread_create(&ch->output_thread, NULL, channel_output_main, ch) != 0)
         goto fail_thread;
     ch->threads_started = 3;
-    atomic_store(&ch->state, CHANNEL_READY);
+    if (!atomic_load(&ch->idle))
+        atomic_store(&ch->state, CHANNEL_READY);
     log_write(RV_LOG_INFO, ch->id, NULL,
               "started on plan '%s': %ux%u @ %d/%d, %u Hz x %u, epoch %" PRId64 " ms",
               ch->plan->handle, ch->format.width, ch->format.height, ch->rate.num, ch->rate.den,

@@ -54,6 +54,7 @@ typedef struct channel_notes {
 typedef struct sink_entry {
     rv_tick tick;
     plan *plan;
+    int resume;        /**< the first tick after an idle spell: encoders start afresh */
 } sink_entry;
 
 /** One sink (kind SINK: its own tick queue) or one transport (kind
@@ -165,6 +166,14 @@ struct channel {
     /* recovery (producer thread) */
     int64_t restart_history_ms[5]; /**< channel time of the last restarts */
 
+    /* on demand (channel_demand.c): demand_lock guards demand_seq */
+    atomic_int on_demand;         /**< encode = "on-demand" (real clock only) */
+    atomic_int idle;              /**< set by the output thread: nothing decodes or encodes */
+    pthread_mutex_t demand_lock;
+    pthread_cond_t demand_cond;   /**< demand arrived, the idle spell ended, or stopping */
+    uint64_t demand_seq;          /**< bumped by every wake */
+    atomic_uint_fast64_t idle_spells; /**< times the channel went idle */
+
     /* counters and gauges: atomics, written by one thread each */
     atomic_llong last_tick;
     atomic_llong frame_gap_ns;
@@ -216,13 +225,32 @@ sink_runner *sink_runner_create(channel *ch, const config_binding *binding, char
                                 size_t errlen);
 /** Let the sink drain its queue, join its thread, stop, destroy, free. */
 void sink_runner_retire(sink_runner *sr);
-/** Hand @p tick to every sink of the current set. Output thread. */
-void channel_sinks_push(channel *ch, const rv_tick *tick, plan *p);
+/** Hand @p tick to every sink of the current set; @p resume: the first tick
+ *  after an idle spell (encoders start a new stream). Output thread. */
+void channel_sinks_push(channel *ch, const rv_tick *tick, plan *p, int resume);
 /** Retire every sink. Control thread, output thread stopped. */
 void channel_sinks_stop(channel *ch);
 /** Fill @p set's list of distinct renditions from its transports. */
 void sink_set_index_renditions(sink_set *set);
 void channel_sink_entry_release(void *entry);
+
+/* channel_demand.c */
+/** channel_demand_count's answer when an output pushes (always on). */
+#define CHANNEL_DEMAND_PUSH INT64_MAX
+/** Clients of listening transports are polled this often while idle. */
+#define CHANNEL_DEMAND_POLL_NS (100LL * 1000 * 1000)
+/** Pull consumers now (viewers, HLS, clients of listening transports), or
+ *  CHANNEL_DEMAND_PUSH with the pushing module's name in *@p push (borrowed
+ *  from the module), or 1 while a reload holds the sinks lock. Output thread
+ *  or the control thread at start. */
+int64_t channel_demand_count(channel *ch, const char **push);
+/** Wake whoever waits for demand (a stream_demand_fn; @p user is the
+ *  channel). Thread: any; takes only demand_lock. */
+void channel_demand_wake(void *user);
+/** The wake count, read before checking what a wait is for. Thread: any. */
+uint64_t channel_demand_seq(channel *ch);
+/** Wait until a wake after @p seen, stopping, or @p timeout_ns (real time). */
+void channel_demand_wait(channel *ch, uint64_t seen, int64_t timeout_ns);
 
 /* channel_reload.c */
 /** Heap instance of @p binding for this channel. NULL with @p err. */

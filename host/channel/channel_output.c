@@ -25,6 +25,13 @@
  *  session joined at a given instant), ticks are overdue anyway: wait, in
  *  all, at most this long for the producer's frames before standing in. */
 #define CATCHUP_WAIT_NS (500LL * 1000 * 1000)
+/** An on-demand channel goes idle once it has had no consumer this long
+ *  (a player that reconnects, or probes then plays, finds it running). */
+#define IDLE_GRACE_NS (5LL * 1000 * 1000 * 1000)
+/** How often a running on-demand channel counts its consumers. */
+#define DEMAND_CHECK_NS (250LL * 1000 * 1000)
+/** While idle, what is on air in status is refreshed this often. */
+#define IDLE_STATUS_NS (1000LL * 1000 * 1000)
 
 typedef struct output_state {
     plan *plan;                 /**< one reference: the plan on air */
@@ -47,6 +54,10 @@ typedef struct output_state {
     int64_t block_first_tick;   /**< first tick it aired */
     int64_t block_fence_tick;
     int64_t block_by_source[5]; /**< ticks it aired, by source */
+    /* on demand */
+    int64_t demand_seen_ns;     /**< monotonic instant a consumer was last there */
+    int64_t demand_check_ns;    /**< monotonic instant of the next count */
+    int resume;                 /**< the next tick is the first after an idle spell */
 } output_state;
 
 void channel_release_staged(staged_frame *f)
@@ -375,6 +386,115 @@ static void output_account(channel *ch, output_state *os, const rv_tick *t, int6
     os->block_by_source[t->source]++;
 }
 
+/* ---- on demand: idle spells ---- */
+
+/** Counted every DEMAND_CHECK_NS: 1 when the channel has had no consumer
+ *  for IDLE_GRACE_NS. */
+static int output_should_idle(channel *ch, output_state *os)
+{
+    int64_t now = output_mono_ns();
+    if (now < os->demand_check_ns)
+        return 0;
+    os->demand_check_ns = now + DEMAND_CHECK_NS;
+    const char *push;
+    if (channel_demand_count(ch, &push) > 0) {
+        os->demand_seen_ns = now;
+        return 0;
+    }
+    return now - os->demand_seen_ns >= IDLE_GRACE_NS;
+}
+
+/** Nobody watches from tick @p n: end what is on air (its as-run line says
+ *  how much aired), stop the producer and, through `idle`, the encoders. */
+static void output_enter_idle(channel *ch, output_state *os, int64_t n)
+{
+    log_write(RV_LOG_INFO, ch->id, NULL,
+              "idle from tick %" PRId64 ": nobody is watching (encode = on-demand); decoding "
+              "and encoding stop, the schedule runs on",
+              n);
+    if (n > os->tally.first_aired_tick)
+        channel_tally_finish(ch, os->plan, &os->pos, &os->tally);
+    output_block_ended(ch, os, n);
+    os->in_gap = 0;
+    frame_pool_video_release(os->last);
+    os->last = NULL;
+    os->last_real_tick = -1;
+    atomic_fetch_add(&ch->idle_spells, 1);
+    atomic_store(&ch->position_ms, -1); /* no asset position: nothing is read */
+    atomic_store(&ch->idle, 1);
+    atomic_store(&ch->state, CHANNEL_IDLE);
+    staged_frame f;
+    while (ring_pop(ch->ring, &f) == RV_OK)
+        channel_release_staged(&f);
+}
+
+/** The tick the real clock is at now (the first not yet due). */
+static int64_t output_tick_now(const channel *ch)
+{
+    int64_t now_ms = clock_now_utc_ns(ch->clock) / 1000000;
+    return clock_first_tick_at(ch->epoch_utc_ms, ch->rate, now_ms);
+}
+
+/** Keep what is on air in status moving with the schedule while idle. */
+static void output_idle_publish(channel *ch, output_state *os)
+{
+    int64_t t = output_tick_now(ch);
+    if (t < os->pos.first_tick || t >= os->pos.end_tick) {
+        timeline_locate(os->plan, ch->epoch_utc_ms, ch->rate, t, &os->pos);
+        output_publish_now(ch, os);
+    }
+}
+
+/** Wait, idle, until a consumer comes (or the channel stops: -1), then
+ *  rejoin the schedule at the tick now due: a new production generation
+ *  from that tick (the producer opens the asset at the position then due),
+ *  a fresh start burst, a new stream from each encoder. Returns that tick. */
+static int64_t output_idle(channel *ch, output_state *os)
+{
+    int64_t status_ns = 0;
+    for (;;) {
+        uint64_t seq = channel_demand_seq(ch);
+        if (atomic_load(&ch->stopping) || output_tick_now(ch) >= atomic_load(&ch->stop_tick))
+            return -1;
+        const char *push;
+        if (channel_demand_count(ch, &push) > 0 || !atomic_load(&ch->on_demand))
+            break;
+        int64_t now = output_mono_ns();
+        if (now >= status_ns) {
+            output_idle_publish(ch, os);
+            status_ns = now + IDLE_STATUS_NS;
+        }
+        channel_demand_wait(ch, seq, CHANNEL_DEMAND_POLL_NS);
+    }
+    int64_t m = output_tick_now(ch);
+    int64_t last = atomic_load(&ch->last_tick);
+    if (m <= last)
+        m = last + 1;
+    pthread_mutex_lock(&ch->plan_lock);
+    os->gen++;
+    os->restart_tick = m;
+    plan_unref(ch->prod_plan);
+    ch->prod_plan = plan_ref(os->plan);
+    atomic_store(&ch->restart_tick, m);
+    atomic_store(&ch->gen, os->gen);
+    pthread_mutex_unlock(&ch->plan_lock);
+    timeline_locate(os->plan, ch->epoch_utc_ms, ch->rate, m, &os->pos);
+    os->refilling = 1;
+    os->on_time_once = 0;
+    os->catchup_left_ns = CATCHUP_WAIT_NS;
+    os->resume = 1;
+    os->demand_seen_ns = output_mono_ns();
+    atomic_store(&ch->state, CHANNEL_BUFFERING);
+    atomic_store(&ch->idle, 0);
+    channel_demand_wake(ch); /* the producer waits for the end of the spell */
+    log_write(RV_LOG_INFO, ch->id, NULL,
+              "awake at tick %" PRId64 ": a consumer is here; joining the schedule in progress",
+              m);
+    output_segment_started(ch, os, m, os->pos.first_tick < m);
+    output_publish_now(ch, os);
+    return m;
+}
+
 static void output_finish(channel *ch)
 {
     pthread_mutex_lock(&ch->finish_lock);
@@ -392,13 +512,25 @@ void *channel_output_main(void *arg)
     os.plan = plan_ref(ch->plan);
     pthread_mutex_unlock(&ch->plan_lock);
     timeline_locate(os.plan, ch->epoch_utc_ms, ch->rate, 0, &os.pos);
-    output_segment_started(ch, &os, 0, os.pos.first_tick < 0);
-    output_publish_now(ch, &os);
     int64_t n = 0;
+    os.demand_seen_ns = output_mono_ns();
+    if (atomic_load(&ch->idle)) {
+        n = output_idle(ch, &os); /* an on-demand channel nobody watches yet */
+    } else {
+        output_segment_started(ch, &os, 0, os.pos.first_tick < 0);
+        output_publish_now(ch, &os);
+    }
 
-    for (; !atomic_load(&ch->stopping); n++) {
+    for (; n >= 0 && !atomic_load(&ch->stopping); n++) {
         if (n >= atomic_load(&ch->stop_tick))
             break;
+        if (atomic_load_explicit(&ch->on_demand, memory_order_relaxed) &&
+            output_should_idle(ch, &os)) {
+            output_enter_idle(ch, &os, n);
+            n = output_idle(ch, &os);
+            if (n < 0)
+                break;
+        }
         int64_t deadline_ns = ch->epoch_ns + rv_ticks_to_ns(ch->rate, n);
         clock_sleep_until(ch->clock, deadline_ns);
         output_apply_pending(ch, &os, n);
@@ -420,15 +552,17 @@ void *channel_output_main(void *arg)
                 log_write(RV_LOG_DEBUG, ch->id, renderer->mod->name,
                           "render failed at tick %" PRId64 ": %s", n, rv_strerror(rc));
         }
-        channel_sinks_push(ch, &t, os.plan);
+        channel_sinks_push(ch, &t, os.plan, os.resume);
+        os.resume = 0;
         output_account(ch, &os, &t, deadline_ns);
         frame_pool_video_release(t.video);
         frame_pool_audio_release(t.audio);
         atomic_fetch_add_explicit(&ch->ticks_done, 1, memory_order_release);
     }
-    if (n > os.tally.first_aired_tick)
+    if (!atomic_load(&ch->idle) && n > os.tally.first_aired_tick)
         channel_tally_finish(ch, os.plan, &os.pos, &os.tally);
-    output_block_ended(ch, &os, n);
+    if (n >= 0)
+        output_block_ended(ch, &os, n);
     frame_pool_video_release(os.last);
     plan_unref(os.plan);
     output_finish(ch);

@@ -538,11 +538,31 @@ static void producer_release(channel *ch, producer_state *ps)
     plan_unref(ps->switch_plan);
 }
 
+/** An idle spell (an on-demand channel nobody watches): close the asset and
+ *  the preload, wait until it ends; the output thread then starts a new
+ *  generation at the tick due, which producer_check_generation joins. */
+static void producer_idle(channel *ch, producer_state *ps)
+{
+    producer_close(ps);
+    channel_preload_clear(ch);
+    ps->preload_requested = 0;
+    while (atomic_load(&ch->idle) && !atomic_load(&ch->stopping)) {
+        uint64_t seq = channel_demand_seq(ch);
+        if (!atomic_load(&ch->idle))
+            break;
+        channel_demand_wait(ch, seq, 1000LL * 1000 * 1000);
+    }
+}
+
 void *channel_producer_main(void *arg)
 {
     channel *ch = arg;
     producer_state ps = {.mode = MODE_NONE, .retry_tick = INT64_MAX};
     while (!atomic_load(&ch->stopping)) {
+        if (atomic_load(&ch->idle)) {
+            producer_idle(ch, &ps);
+            continue;
+        }
         producer_adopt_slate(ch, &ps);
         producer_check_generation(ch, &ps);
         if (ps.switch_plan && ps.t >= ps.switch_tick)

@@ -219,6 +219,11 @@ int channel_reconfigure(channel *ch, const config_channel *cfg, char *err, size_
     frame_pool_video_release(old_fallback);
     config_channel_free(ch->cfg);
     ch->cfg = copy;
+    if (!ch->is_virtual && atomic_exchange(&ch->on_demand, cfg->on_demand) != cfg->on_demand) {
+        log_write(RV_LOG_INFO, ch->id, NULL, "encode policy now \"%s\"",
+                  cfg->on_demand ? "on-demand" : "always");
+        channel_demand_wake(ch); /* an idle channel now always on wakes */
+    }
     pthread_mutex_unlock(&ch->sinks_lock);
     if (rp.slate) {
         /* the producer thread adopts the new slate at its next frame */

@@ -38,6 +38,8 @@ static int rend_on_stream(void *owner, rv_context *ctx, const void *data, size_t
 {
     rendition *r = owner;
     (void)ctx;
+    if (r->muted)
+        return RV_OK; /* the flush of a stream nobody will see (going idle) */
     return stream_hub_publish(r->hub, data, len, flags, r->cur_tick, r->cur_utc_ms);
 }
 
@@ -47,9 +49,26 @@ static void rend_sleep_ms(int64_t ms)
     nanosleep(&ts, NULL);
 }
 
-/* Stop, wait, start again with growing waits until it starts or the queue
- * closes. Encoder thread (never concurrent with encode). */
-static void rend_restart(rendition *r)
+/* The channel went idle (or resumes from it): stop the encoder, dropping
+ * what its flush writes, and forget the GOP cache, so the next viewer starts
+ * with the new stream's first random access point, not a stale picture.
+ * Encoder thread. */
+static void rend_pause(rendition *r)
+{
+    const rv_encoder_ops *ops = &r->inst.mod->encoder;
+    if (r->inst.started && ops->stop) {
+        r->muted = 1;
+        ops->stop(r->inst.state);
+        r->muted = 0;
+    }
+    r->inst.started = 0;
+    stream_hub_reset(r->hub);
+}
+
+/* Stop, wait (unless @p at_once: the start after an idle spell), start again
+ * with growing waits until it starts or the queue closes. Encoder thread
+ * (never concurrent with encode). */
+static void rend_restart(rendition *r, int at_once)
 {
     const rv_encoder_ops *ops = &r->inst.mod->encoder;
     int64_t backoff_ms = REND_BACKOFF_FIRST_MS;
@@ -58,16 +77,19 @@ static void rend_restart(rendition *r)
     r->inst.started = 0;
     stream_hub_reset(r->hub);
     while (!sink_queue_closed(r->queue)) {
-        for (int64_t waited = 0; waited < backoff_ms && !sink_queue_closed(r->queue);
+        for (int64_t waited = 0; !at_once && waited < backoff_ms && !sink_queue_closed(r->queue);
              waited += 20)
             rend_sleep_ms(20);
+        at_once = 0;
         if (sink_queue_closed(r->queue))
             return;
         atomic_fetch_add(&r->restarts, 1);
         int rc = ops->start ? ops->start(r->inst.state) : RV_OK;
         if (rc == RV_OK) {
             r->inst.started = 1;
-            log_write(RV_LOG_INFO, r->ch->id, r->inst.mod->name, "encoder restarted");
+            if (!r->paused)
+                log_write(RV_LOG_INFO, r->ch->id, r->inst.mod->name, "encoder restarted");
+            r->paused = 0;
             return;
         }
         backoff_ms = backoff_ms * 2 > REND_BACKOFF_MAX_MS ? REND_BACKOFF_MAX_MS : backoff_ms * 2;
@@ -87,10 +109,19 @@ static void *rend_main(void *arg)
         int rc = sink_queue_pop(r->queue, &e, 100 * 1000 * 1000);
         if (rc == RV_EOF)
             break;
-        if (rc != RV_OK)
+        if (rc != RV_OK) {
+            if (r->inst.started && atomic_load(&r->ch->idle)) {
+                rend_pause(r); /* nobody watches: free the encoder's state */
+                r->paused = 1;
+            }
             continue;
+        }
+        if (e.resume && r->inst.started) {
+            rend_pause(r); /* idle too briefly to notice: start afresh anyway */
+            r->paused = 1;
+        }
         if (!r->inst.started)
-            rend_restart(r);
+            rend_restart(r, r->paused);
         if (r->inst.started) {
             r->cur_tick = e.tick.tick;
             r->cur_utc_ms = r->ch->epoch_utc_ms +
@@ -103,7 +134,7 @@ static void *rend_main(void *arg)
                           "encoder failed at tick %" PRId64 ": %s; restarting it", e.tick.tick,
                           rv_strerror(rc));
                 channel_sink_entry_release(&e);
-                rend_restart(r);
+                rend_restart(r, 0);
                 continue;
             }
         }
@@ -156,6 +187,7 @@ static rendition *rend_create(channel *ch, const config_binding *b, char *err, s
         return NULL;
     }
     host_context_set_stream_sink(&r->inst.ctx, rend_on_stream, r);
+    stream_hub_set_waker(r->hub, channel_demand_wake, ch); /* a viewer wakes an idle channel */
     if (r->inst.mod->encoder.describe)
         r->inst.mod->encoder.describe(r->inst.state, r->desc, sizeof(r->desc));
     if (pthread_create(&r->thread, NULL, rend_main, r) != 0) {
@@ -200,6 +232,7 @@ void channel_rendition_finish(rendition *r)
     if (r->finished)
         return;
     r->finished = 1;
+    stream_hub_set_waker(r->hub, NULL, NULL); /* viewers may outlive the channel */
     sink_queue_close(r->queue);
     if (r->thread_started)
         pthread_join(r->thread, NULL);
@@ -228,9 +261,9 @@ void channel_rendition_release(rendition *r)
         rend_free(r);
 }
 
-void channel_rendition_push(rendition *r, const rv_tick *tick, plan *p)
+void channel_rendition_push(rendition *r, const rv_tick *tick, plan *p, int resume)
 {
-    sink_entry e = {.tick = *tick, .plan = plan_ref(p)};
+    sink_entry e = {.tick = *tick, .plan = plan_ref(p), .resume = resume};
     frame_pool_video_ref(e.tick.video);
     frame_pool_audio_ref(e.tick.audio);
     sink_queue_push(r->queue, &e);

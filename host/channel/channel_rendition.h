@@ -41,6 +41,8 @@ typedef struct rendition {
     int64_t cur_utc_ms;
     atomic_uint_fast64_t encode_ns;
     atomic_uint_fast64_t restarts;
+    int muted;                     /**< encoder thread: drop what the encoder writes */
+    int paused;                    /**< encoder thread: stopped for an idle spell */
     char desc[128];                /**< the encoder's describe() */
 } rendition;
 
@@ -57,7 +59,9 @@ void channel_rendition_release(rendition *r);
  *  close the hub so readers end after what is queued. Idempotent. Control
  *  thread, after the output thread stopped pushing to it. */
 void channel_rendition_finish(rendition *r);
-/** Queue @p tick (references taken) for the encoder. Output thread. */
-void channel_rendition_push(rendition *r, const rv_tick *tick, plan *p);
+/** Queue @p tick (references taken) for the encoder; @p resume: the first
+ *  tick after an idle spell, so the encoder starts a new stream (a random
+ *  access point first) instead of continuing the old one. Output thread. */
+void channel_rendition_push(rendition *r, const rv_tick *tick, plan *p, int resume);
 
 #endif

@@ -108,8 +108,11 @@ static int transport_subscribe(sink_runner *sr)
         atomic_fetch_add(&sr->lagged, stream_sub_lagged(sr->sub));
         stream_sub_close(sr->sub);
     }
-    sr->sub = stream_hub_subscribe(sr->rend->hub, sr->ch->transport_queue_bytes,
-                                   sr->ch->is_virtual ? STREAM_SUB_BLOCK : STREAM_SUB_DROP, 1);
+    /* passive: the transport's own clients are the demand (consumers()) */
+    sr->sub = stream_hub_subscribe_passive(sr->rend->hub, sr->ch->transport_queue_bytes,
+                                           sr->ch->is_virtual ? STREAM_SUB_BLOCK
+                                                              : STREAM_SUB_DROP,
+                                           1);
     return sr->sub ? RV_OK : RV_ESTATE;
 }
 
@@ -297,11 +300,11 @@ void sink_set_index_renditions(sink_set *set)
     }
 }
 
-void channel_sinks_push(channel *ch, const rv_tick *tick, plan *p)
+void channel_sinks_push(channel *ch, const rv_tick *tick, plan *p, int resume)
 {
     sink_set *set = atomic_load_explicit(&ch->sinks, memory_order_acquire);
     for (size_t i = 0; set && i < set->rend_count; i++)
-        channel_rendition_push(set->rend[i], tick, p);
+        channel_rendition_push(set->rend[i], tick, p, resume);
     for (size_t i = 0; set && i < set->count; i++) {
         if (set->runner[i]->rend)
             continue;

@@ -35,6 +35,7 @@ struct stream_sub {
     int synced;                  /**< receives published chunks */
     int lost;                    /**< fell behind (resync off: ends with RV_EIO) */
     int skipped;                 /**< bytes were skipped before the next chunk */
+    int passive;                 /**< does not count as demand (a transport's reader) */
     atomic_uint_fast64_t lagged;
 };
 
@@ -46,6 +47,9 @@ struct stream_hub {
     int closed;
     stream_sub *subs;
     uint32_t readers;
+    atomic_uint demand;          /**< readers that are not passive */
+    stream_demand_fn waker;      /**< called when demand arrives; lock held */
+    void *waker_user;
     stream_chunk **cache;        /**< chunks since the last random access point */
     size_t cache_count;
     size_t cache_cap;
@@ -239,8 +243,21 @@ void stream_hub_get_stats(stream_hub *h, stream_hub_stats *out)
     pthread_mutex_unlock(&h->lock);
 }
 
-stream_sub *stream_hub_subscribe(stream_hub *h, size_t max_bytes, stream_sub_policy policy,
-                                 int resync)
+void stream_hub_set_waker(stream_hub *h, stream_demand_fn fn, void *user)
+{
+    pthread_mutex_lock(&h->lock);
+    h->waker = fn;
+    h->waker_user = user;
+    pthread_mutex_unlock(&h->lock);
+}
+
+uint32_t stream_hub_demand(stream_hub *h)
+{
+    return atomic_load_explicit(&h->demand, memory_order_relaxed);
+}
+
+static stream_sub *hub_subscribe(stream_hub *h, size_t max_bytes, stream_sub_policy policy,
+                                 int resync, int passive)
 {
     stream_sub *s = calloc(1, sizeof(*s));
     if (!s)
@@ -262,11 +279,29 @@ stream_sub *stream_hub_subscribe(stream_hub *h, size_t max_bytes, stream_sub_pol
     }
     s->hub = h;
     s->next = h->subs;
+    s->passive = passive;
     h->subs = s;
     h->readers++;
+    if (!passive) {
+        atomic_fetch_add(&h->demand, 1);
+        if (h->waker)
+            h->waker(h->waker_user);
+    }
     stream_hub_ref(h);
     pthread_mutex_unlock(&h->lock);
     return s;
+}
+
+stream_sub *stream_hub_subscribe(stream_hub *h, size_t max_bytes, stream_sub_policy policy,
+                                 int resync)
+{
+    return hub_subscribe(h, max_bytes, policy, resync, 0);
+}
+
+stream_sub *stream_hub_subscribe_passive(stream_hub *h, size_t max_bytes,
+                                         stream_sub_policy policy, int resync)
+{
+    return hub_subscribe(h, max_bytes, policy, resync, 1);
 }
 
 void stream_sub_close(stream_sub *s)
@@ -281,6 +316,8 @@ void stream_sub_close(stream_sub *s)
             break;
         }
     h->readers--;
+    if (!s->passive)
+        atomic_fetch_sub(&h->demand, 1);
     sub_flush(s);
     pthread_cond_broadcast(&h->space);
     pthread_mutex_unlock(&h->lock);

@@ -80,6 +80,23 @@ void stream_hub_get_stats(stream_hub *h, stream_hub_stats *out);
  *  reference. NULL when out of memory or the hub is closed. Thread: any. */
 stream_sub *stream_hub_subscribe(stream_hub *h, size_t max_bytes, stream_sub_policy policy,
                                  int resync);
+/** The same, for a reader that does not count as demand: a transport's
+ *  reader, whose own clients are the demand (the transport's consumers()). */
+stream_sub *stream_hub_subscribe_passive(stream_hub *h, size_t max_bytes,
+                                         stream_sub_policy policy, int resync);
+
+/** Told that a reader that counts as demand subscribed. Thread: the
+ *  subscriber's, with the hub's lock held: signal and return (take no lock
+ *  that is ever held while calling into this hub). */
+typedef void (*stream_demand_fn)(void *user);
+/** Call @p fn (NULL: none) with @p user (borrowed until replaced) when
+ *  demand arrives. After it returns, the previous waker is never called
+ *  again. Thread: any. */
+void stream_hub_set_waker(stream_hub *h, stream_demand_fn fn, void *user);
+/** Readers subscribed now that count as demand (not passive). Thread: any;
+ *  a snapshot. */
+uint32_t stream_hub_demand(stream_hub *h);
+
 /** Release the queue and the hub reference. Thread: the reader's. */
 void stream_sub_close(stream_sub *s);
 /** Wait up to @p timeout_ns for the next chunk; one reference passes to the

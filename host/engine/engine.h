@@ -29,7 +29,9 @@ typedef enum channel_state {
     CHANNEL_STOPPED = 0,
     CHANNEL_BUFFERING = 1,
     CHANNEL_READY = 2,
-    CHANNEL_ERROR = 3
+    CHANNEL_ERROR = 3,
+    CHANNEL_IDLE = 4      /**< on demand, nobody watching: the schedule runs on,
+                               nothing decodes or encodes */
 } channel_state;
 
 const char *channel_state_name(channel_state s);

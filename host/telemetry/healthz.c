@@ -60,7 +60,8 @@ int healthz_render_channels(const channel_status *channels, size_t count, text_b
         const channel_status *ch = &channels[i];
         if (json_array_append_new(all, healthz_channel(ch, 0)))
             goto fail;
-        if (ch->state != CHANNEL_READY && json_array_append_new(not_ready, healthz_channel(ch, 1)))
+        int healthy = ch->state == CHANNEL_READY || ch->state == CHANNEL_IDLE;
+        if (!healthy && json_array_append_new(not_ready, healthz_channel(ch, 1)))
             goto fail;
     }
     int ok = json_array_size(not_ready) == 0;

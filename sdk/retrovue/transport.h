@@ -62,6 +62,14 @@ typedef struct rv_transport_ops {
     /** Any thread: where it delivers, e.g. "tcp://127.0.0.1:5001", into
      *  @p buf (borrowed, @p len bytes, NUL-terminated). */
     int (*describe)(void *state, char *buf, size_t len);
+    /** Any thread (the channel's output thread polls it, at most every
+     *  100 ms): how many clients receive the stream now (>= 0), for a
+     *  transport whose clients come to it (a listening socket); or
+     *  RV_ENOTSUP for one that pushes the stream out whether anyone listens
+     *  (connect, UDP, a file). A channel with `encode = "on-demand"` decodes
+     *  and encodes only while some pull consumer is there; a push transport
+     *  (or a NULL consumers) keeps it always on. Must be cheap: no I/O. */
+    int (*consumers)(void *state);
 
     /* ---- callbacks added in ABI 1.3 or later go below this line ---- */
 } rv_transport_ops;

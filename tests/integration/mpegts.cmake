@@ -19,3 +19,8 @@ if(TARGET retrovue_playout AND TARGET mpegts-udp)
   rv_integration_test(udp /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/udp_test.py)
   set_tests_properties(integration.udp PROPERTIES TIMEOUT 180)
 endif()
+# On-demand channels: idle while nobody watches, woken by HTTP, TCP and HLS consumers.
+if(TARGET retrovue_playout AND TARGET mpegts-tcp AND TARGET mpegts-udp)
+  rv_integration_test(on_demand /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/on_demand_test.py)
+  set_tests_properties(integration.on_demand PROPERTIES TIMEOUT 240)
+endif()

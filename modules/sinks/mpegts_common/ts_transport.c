@@ -228,3 +228,16 @@ int ts_transport_describe(void *state, char *buf, size_t len)
     pthread_mutex_unlock(&t->desc_lock);
     return RV_OK;
 }
+
+int ts_transport_consumers(void *state)
+{
+    ts_transport *t = state;
+    if (t->mode != TS_FANOUT_LISTEN)
+        return RV_ENOTSUP; /* connect: the consumer is always there to push to */
+    ts_fanout_stats now = {0};
+    pthread_mutex_lock(&t->stats_lock);
+    if (t->fan)
+        ts_fanout_get_stats(t->fan, &now);
+    pthread_mutex_unlock(&t->stats_lock);
+    return (int)(now.clients > INT32_MAX ? INT32_MAX : now.clients);
+}

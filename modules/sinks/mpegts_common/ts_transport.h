@@ -50,5 +50,8 @@ void ts_transport_stop(void *state);
 int ts_transport_write(void *state, const rv_chunk *chunk);
 int ts_transport_get_stats(void *state, rv_sink_stats *out);
 int ts_transport_describe(void *state, char *buf, size_t len);
+/** Listen mode: clients receiving now; connect mode: RV_ENOTSUP (a push
+ *  transport). Any thread. */
+int ts_transport_consumers(void *state);
 
 #endif

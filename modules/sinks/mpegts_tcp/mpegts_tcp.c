@@ -180,6 +180,7 @@ static const rv_transport_ops tcp_ops = {
     .stop = ts_transport_stop,
     .get_stats = ts_transport_get_stats,
     .describe = ts_transport_describe,
+    .consumers = ts_transport_consumers,
 };
 
 RV_MODULE_DEFINE(.kind = RV_KIND_TRANSPORT, .name = "mpegts-tcp", .version = "2.0.0",
