@@ -52,9 +52,8 @@ typedef struct channel_notes {
 /** One tick queued for a sink: the tick (with its references) and a
  *  reference to the plan its strings point into. */
 typedef struct sink_entry {
-    rv_tick tick;
+    rv_tick tick;      /**< tick.video NULL: a resume marker (renditions only) */
     plan *plan;
-    int resume;        /**< the first tick after an idle spell: encoders start afresh */
 } sink_entry;
 
 /** One sink (kind SINK: its own tick queue) or one transport (kind
@@ -225,9 +224,11 @@ sink_runner *sink_runner_create(channel *ch, const config_binding *binding, char
                                 size_t errlen);
 /** Let the sink drain its queue, join its thread, stop, destroy, free. */
 void sink_runner_retire(sink_runner *sr);
-/** Hand @p tick to every sink of the current set; @p resume: the first tick
- *  after an idle spell (encoders start a new stream). Output thread. */
-void channel_sinks_push(channel *ch, const rv_tick *tick, plan *p, int resume);
+/** Hand @p tick to every sink of the current set. Output thread. */
+void channel_sinks_push(channel *ch, const rv_tick *tick, plan *p);
+/** An idle spell ended: every encoder starts a new stream now, while the
+ *  producer opens the asset. Output thread. */
+void channel_sinks_resume(channel *ch);
 /** Retire every sink. Control thread, output thread stopped. */
 void channel_sinks_stop(channel *ch);
 /** Fill @p set's list of distinct renditions from its transports. */

@@ -25,6 +25,11 @@
  *  session joined at a given instant), ticks are overdue anyway: wait, in
  *  all, at most this long for the producer's frames before standing in. */
 #define CATCHUP_WAIT_NS (500LL * 1000 * 1000)
+/** An idle channel that wakes joins at the tick due and waits, in all, at
+ *  most this long for the producer to open the asset and decode from its
+ *  keyframe to that position, then catches up in a burst: a viewer gets
+ *  the right frame a little late rather than a slate and a restart. */
+#define RESUME_CATCHUP_NS (2000LL * 1000 * 1000)
 /** An on-demand channel goes idle once it has had no consumer this long
  *  (a player that reconnects, or probes then plays, finds it running). */
 #define IDLE_GRACE_NS (5LL * 1000 * 1000 * 1000)
@@ -57,7 +62,6 @@ typedef struct output_state {
     /* on demand */
     int64_t demand_seen_ns;     /**< monotonic instant a consumer was last there */
     int64_t demand_check_ns;    /**< monotonic instant of the next count */
-    int resume;                 /**< the next tick is the first after an idle spell */
 } output_state;
 
 void channel_release_staged(staged_frame *f)
@@ -481,8 +485,8 @@ static int64_t output_idle(channel *ch, output_state *os)
     timeline_locate(os->plan, ch->epoch_utc_ms, ch->rate, m, &os->pos);
     os->refilling = 1;
     os->on_time_once = 0;
-    os->catchup_left_ns = CATCHUP_WAIT_NS;
-    os->resume = 1;
+    os->catchup_left_ns = RESUME_CATCHUP_NS;
+    channel_sinks_resume(ch); /* encoders restart while the producer opens */
     os->demand_seen_ns = output_mono_ns();
     atomic_store(&ch->state, CHANNEL_BUFFERING);
     atomic_store(&ch->idle, 0);
@@ -552,8 +556,7 @@ void *channel_output_main(void *arg)
                 log_write(RV_LOG_DEBUG, ch->id, renderer->mod->name,
                           "render failed at tick %" PRId64 ": %s", n, rv_strerror(rc));
         }
-        channel_sinks_push(ch, &t, os.plan, os.resume);
-        os.resume = 0;
+        channel_sinks_push(ch, &t, os.plan);
         output_account(ch, &os, &t, deadline_ns);
         frame_pool_video_release(t.video);
         frame_pool_audio_release(t.audio);

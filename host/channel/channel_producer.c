@@ -44,6 +44,8 @@ typedef struct producer_state {
     int64_t switch_tick;
 } producer_state;
 
+/** The next segment is opened at the latest this long before its seam. */
+#define PRELOAD_LEAD_MS 3000
 #define BACKOFF_FIRST_MS 1000
 #define BACKOFF_MAX_MS 16000
 #define RESTARTS_PER_MINUTE 5
@@ -422,10 +424,16 @@ static void producer_check_generation(channel *ch, producer_state *ps)
         producer_switch(ch, ps);
 }
 
-/** Ask the preload thread for the segment after the current one. */
+/** Ask the preload thread for the segment after the current one: once the
+ *  producer is comfortably ahead (half the ring staged) or the seam is near,
+ *  so that opening the next asset never competes with a start or a wake for
+ *  the first frames. */
 static void producer_kick_preload(channel *ch, producer_state *ps)
 {
     if (ps->preload_requested)
+        return;
+    if (ring_count(ch->ring) < ring_capacity(ch->ring) / 2 && !ps->switch_plan &&
+        ps->pos.end_tick - ps->t > rv_ms_to_first_tick(ch->rate, PRELOAD_LEAD_MS))
         return;
     ps->preload_requested = 1;
     timeline_pos next = ps->pos;

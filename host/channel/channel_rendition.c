@@ -116,9 +116,16 @@ static void *rend_main(void *arg)
             }
             continue;
         }
-        if (e.resume && r->inst.started) {
-            rend_pause(r); /* idle too briefly to notice: start afresh anyway */
+        if (!e.tick.video) {
+            /* the idle spell ended: a new stream, started while the producer
+             * opens the asset (paused first if the spell was too short to
+             * notice) */
+            if (r->inst.started)
+                rend_pause(r);
             r->paused = 1;
+            rend_restart(r, 1);
+            channel_sink_entry_release(&e);
+            continue;
         }
         if (!r->inst.started)
             rend_restart(r, r->paused);
@@ -261,9 +268,15 @@ void channel_rendition_release(rendition *r)
         rend_free(r);
 }
 
-void channel_rendition_push(rendition *r, const rv_tick *tick, plan *p, int resume)
+void channel_rendition_resume(rendition *r)
 {
-    sink_entry e = {.tick = *tick, .plan = plan_ref(p), .resume = resume};
+    sink_entry e = {.tick = {.tick = -1}, .plan = NULL};
+    sink_queue_push(r->queue, &e);
+}
+
+void channel_rendition_push(rendition *r, const rv_tick *tick, plan *p)
+{
+    sink_entry e = {.tick = *tick, .plan = plan_ref(p)};
     frame_pool_video_ref(e.tick.video);
     frame_pool_audio_ref(e.tick.audio);
     sink_queue_push(r->queue, &e);

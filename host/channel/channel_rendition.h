@@ -59,9 +59,11 @@ void channel_rendition_release(rendition *r);
  *  close the hub so readers end after what is queued. Idempotent. Control
  *  thread, after the output thread stopped pushing to it. */
 void channel_rendition_finish(rendition *r);
-/** Queue @p tick (references taken) for the encoder; @p resume: the first
- *  tick after an idle spell, so the encoder starts a new stream (a random
- *  access point first) instead of continuing the old one. Output thread. */
-void channel_rendition_push(rendition *r, const rv_tick *tick, plan *p, int resume);
+/** Queue @p tick (references taken) for the encoder. Output thread. */
+void channel_rendition_push(rendition *r, const rv_tick *tick, plan *p);
+/** The channel's idle spell ended: queue a marker that makes the encoder
+ *  start a new stream at once (a random access point first), before the
+ *  first tick arrives, instead of continuing the old one. Output thread. */
+void channel_rendition_resume(rendition *r);
 
 #endif

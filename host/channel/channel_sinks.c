@@ -300,11 +300,18 @@ void sink_set_index_renditions(sink_set *set)
     }
 }
 
-void channel_sinks_push(channel *ch, const rv_tick *tick, plan *p, int resume)
+void channel_sinks_resume(channel *ch)
 {
     sink_set *set = atomic_load_explicit(&ch->sinks, memory_order_acquire);
     for (size_t i = 0; set && i < set->rend_count; i++)
-        channel_rendition_push(set->rend[i], tick, p, resume);
+        channel_rendition_resume(set->rend[i]);
+}
+
+void channel_sinks_push(channel *ch, const rv_tick *tick, plan *p)
+{
+    sink_set *set = atomic_load_explicit(&ch->sinks, memory_order_acquire);
+    for (size_t i = 0; set && i < set->rend_count; i++)
+        channel_rendition_push(set->rend[i], tick, p);
     for (size_t i = 0; set && i < set->count; i++) {
         if (set->runner[i]->rend)
             continue;

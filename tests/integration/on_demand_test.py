@@ -149,7 +149,8 @@ def main():
 
     try:
         # 1. idle from the start, and healthy
-        s1, s2, s3 = status(base, 1), status(base, 2), status(base, 3)
+        s1, s2 = wait_state(base, 1, "idle", 30), wait_state(base, 2, "idle", 30)
+        s3 = wait_state(base, 3, "ready", 30)
         tap.ok(s1.get("state") == "idle" and s2.get("state") == "idle",
                "on-demand channels nobody watches start idle (%s, %s)"
                % (s1.get("state"), s2.get("state")))
