@@ -550,6 +550,7 @@ void channel_status_get(channel *ch, channel_status *out)
     out->late_ticks = atomic_load(&ch->late_ticks);
     out->producer_errors = atomic_load(&ch->producer_errors);
     out->producer_restarts = atomic_load(&ch->producer_restarts);
+    out->idle_spells = atomic_load(&ch->idle_spells);
     out->segments_aired = atomic_load(&ch->segments_by_outcome[ASRUN_AIRED]);
     out->segments_truncated = atomic_load(&ch->segments_by_outcome[ASRUN_TRUNCATED]);
     out->segments_padded = atomic_load(&ch->segments_by_outcome[ASRUN_PADDED]);

@@ -66,6 +66,7 @@ typedef struct channel_status {
     uint64_t late_ticks;
     uint64_t producer_errors;
     uint64_t producer_restarts;    /**< recovery attempts of failed assets */
+    uint64_t idle_spells;          /**< times an on-demand channel went idle */
     uint64_t segments_aired;       /**< segments ended, by as-run outcome */
     uint64_t segments_truncated;
     uint64_t segments_padded;

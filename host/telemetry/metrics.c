@@ -50,8 +50,8 @@ typedef struct metric_family {
 
 static const metric_family metric_families[] = {
     {.name = "retrovue_playout_channel_state", .type = "gauge", .kind = FAMILY_CHANNEL_STATE,
-     .help = "State of a running channel: STOPPED=0, BUFFERING=1, READY=2, ERROR=3; the state "
-             "label carries the name."},
+     .help = "State of a running channel: STOPPED=0, BUFFERING=1, READY=2, ERROR=3, IDLE=4 "
+             "(on demand, nobody watching); the state label carries the name."},
     {.name = "retrovue_playout_frame_gap_seconds", .type = "gauge", .kind = FAMILY_FRAME_GAP,
      .help = "Emission time of the channel's last tick minus its deadline, in seconds."},
     {.name = "retrovue_playout_buffer_depth_frames", .type = "gauge", .kind = FAMILY_BUFFER_DEPTH,
@@ -73,6 +73,9 @@ static const metric_family metric_families[] = {
     {.name = "retrovue_playout_producer_restarts_total", .type = "counter",
      .kind = FAMILY_CHANNEL_U64, .offset = offsetof(channel_status, producer_restarts),
      .help = "Recovery attempts of failed assets."},
+    {.name = "retrovue_playout_idle_spells_total", .type = "counter",
+     .kind = FAMILY_CHANNEL_U64, .offset = offsetof(channel_status, idle_spells),
+     .help = "Times an on-demand channel went idle (nobody watching: no decode, no encode)."},
     {.name = "retrovue_playout_sink_bytes_total", .type = "counter", .kind = FAMILY_SINK_U64,
      .offset = offsetof(sink_status, stats.bytes), .help = "Bytes the sink delivered."},
     {.name = "retrovue_playout_sink_clients", .type = "gauge", .kind = FAMILY_SINK_CLIENTS,

@@ -105,7 +105,7 @@ def codecs(path):
 
 
 def main():
-    tap = rvtest.Tap(20)
+    tap = rvtest.Tap(21)
     work = rvtest.scratch("on_demand")
     clip = os.path.join(work, "clip.mp4")
     subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y",
@@ -199,6 +199,11 @@ def main():
         tap.ok(st.get("state") == "idle", "with nobody watching it goes idle again (%s)"
                % st.get("state"))
         tap.ok(any("idle from tick" in l for l in log), "the log records the idle spell")
+        metrics = urllib.request.urlopen(base + "/metrics", timeout=10).read().decode()
+        spells = re.search(r'retrovue_playout_idle_spells_total\{[^}]*channel="1"[^}]*\} (\d+)',
+                           metrics)
+        tap.ok(spells and int(spells.group(1)) >= 1,
+               "metrics count the idle spell (%s)" % (spells.group(1) if spells else None))
         time.sleep(3.0)
 
         # 4. a second viewer: the timestamps moved on with the clock
