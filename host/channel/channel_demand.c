@@ -11,7 +11,7 @@
  * RV_ENOTSUP: connect, UDP, a file, RetroVue Core's attached socket).
  *
  * A reload's set swap is never raced: the count takes the sinks lock (or
- * answers "someone is there" while a reload holds it).
+ * answers "unknown" while a reload holds it, and nothing changes).
  *
  * Waking: a hub calls channel_demand_wake when a viewer subscribes, at once;
  * clients of a listening transport are polled every CHANNEL_DEMAND_POLL_NS.
@@ -26,7 +26,7 @@ int64_t channel_demand_count(channel *ch, const char **push)
     /* A reload holds the lock while it swaps and retires sets (and waits for
      * this thread's ticks): count again later rather than wait for it. */
     if (pthread_mutex_trylock(&ch->sinks_lock) != 0)
-        return 1;
+        return CHANNEL_DEMAND_BUSY;
     sink_set *set = atomic_load_explicit(&ch->sinks, memory_order_acquire);
     int64_t n = 0;
     for (size_t i = 0; set && i < set->count; i++) {

@@ -238,12 +238,15 @@ void channel_sink_entry_release(void *entry);
 /* channel_demand.c */
 /** channel_demand_count's answer when an output pushes (always on). */
 #define CHANNEL_DEMAND_PUSH INT64_MAX
+/** channel_demand_count's answer while a reload holds the sets: unknown,
+ *  change nothing (stay on, stay idle). */
+#define CHANNEL_DEMAND_BUSY (-1)
 /** Clients of listening transports are polled this often while idle. */
 #define CHANNEL_DEMAND_POLL_NS (100LL * 1000 * 1000)
 /** Pull consumers now (viewers, HLS, clients of listening transports), or
  *  CHANNEL_DEMAND_PUSH with the pushing module's name in *@p push (borrowed
- *  from the module), or 1 while a reload holds the sinks lock. Output thread
- *  or the control thread at start. */
+ *  from the module), or CHANNEL_DEMAND_BUSY while a reload holds the sinks
+ *  lock. Output thread or the control thread at start. */
 int64_t channel_demand_count(channel *ch, const char **push);
 /** Wake whoever waits for demand (a stream_demand_fn; @p user is the
  *  channel). Thread: any; takes only demand_lock. */

@@ -401,7 +401,8 @@ static int output_should_idle(channel *ch, output_state *os)
         return 0;
     os->demand_check_ns = now + DEMAND_CHECK_NS;
     const char *push;
-    if (channel_demand_count(ch, &push) > 0) {
+    int64_t demand = channel_demand_count(ch, &push);
+    if (demand != 0) { /* someone, or a reload under way: stay on */
         os->demand_seen_ns = now;
         return 0;
     }
@@ -486,11 +487,11 @@ static int64_t output_idle(channel *ch, output_state *os)
     os->refilling = 1;
     os->on_time_once = 0;
     os->catchup_left_ns = RESUME_CATCHUP_NS;
-    channel_sinks_resume(ch); /* encoders restart while the producer opens */
     os->demand_seen_ns = output_mono_ns();
     atomic_store(&ch->state, CHANNEL_BUFFERING);
-    atomic_store(&ch->idle, 0);
-    channel_demand_wake(ch); /* the producer waits for the end of the spell */
+    atomic_store(&ch->idle, 0); /* before touching the sink set: see channel_reload.c */
+    channel_demand_wake(ch);    /* the producer waits for the end of the spell */
+    channel_sinks_resume(ch);   /* encoders restart while the producer opens */
     log_write(RV_LOG_INFO, ch->id, NULL,
               "awake at tick %" PRId64 ": a consumer is here; joining the schedule in progress",
               m);
