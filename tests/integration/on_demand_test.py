@@ -19,6 +19,7 @@ import http.client
 import json
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -105,7 +106,7 @@ def codecs(path):
 
 
 def main():
-    tap = rvtest.Tap(21)
+    tap = rvtest.Tap(22)
     work = rvtest.scratch("on_demand")
     clip = os.path.join(work, "clip.mp4")
     subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y",
@@ -250,6 +251,19 @@ def main():
                "an HLS request wakes an idle channel and gets segments (%d)" % len(segs))
         tap.ok(status(base, 1).get("state") in ("ready", "buffering"),
                "the channel is on while HLS is watched")
+
+        # 7. a reload that turns channel 2 "always" wakes it with nobody watching
+        st = wait_state(base, 2, "idle", 20)
+        with open(config) as f:
+            text = f.read()
+        head, sep, tail = text.partition("id = 2;")
+        rvtest.write(config, head + sep + tail.replace('encode = "on-demand";',
+                                                       'encode = "always";', 1))
+        proc.send_signal(signal.SIGHUP)
+        st2 = wait_state(base, 2, "ready", 20)
+        tap.ok(st.get("state") == "idle" and st2.get("state") == "ready",
+               "a reload to encode = \"always\" wakes an idle channel (%s -> %s)"
+               % (st.get("state"), st2.get("state")))
     finally:
         proc.terminate()
         try:
