@@ -106,7 +106,7 @@ def codecs(path):
 
 
 def main():
-    tap = rvtest.Tap(22)
+    tap = rvtest.Tap(23)
     work = rvtest.scratch("on_demand")
     clip = os.path.join(work, "clip.mp4")
     subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y",
@@ -219,23 +219,27 @@ def main():
                "the second viewer's stream is clean from a PAT (%d bytes)" % n2)
 
         # 5. a TCP client of a listening transport wakes channel 2
-        got = bytearray()
-        with socket.create_connection(("127.0.0.1", tcp_port), timeout=10) as sock:
-            sock.settimeout(5)
-            end = time.monotonic() + 4.0
-            try:
-                while time.monotonic() < end:
-                    b = sock.recv(65536)
-                    if not b:
-                        break
-                    got += b
-            except OSError:
-                pass
+        def tcp_capture(path):
+            got = bytearray()
+            t_req = int(time.time() * 1000)
+            with socket.create_connection(("127.0.0.1", tcp_port), timeout=10) as sock:
+                sock.settimeout(5)
+                end = time.monotonic() + 4.0
+                try:
+                    while time.monotonic() < end:
+                        b = sock.recv(65536)
+                        if not b:
+                            break
+                        got += b
+                except OSError:
+                    pass
+            with open(path, "wb") as f:
+                f.write(got[:len(got) - len(got) % 188])
+            return t_req, len(got)
         cap3 = os.path.join(work, "tcp.ts")
-        with open(cap3, "wb") as f:
-            f.write(got[:len(got) - len(got) % 188])
-        tap.ok(len(got) > 188 * 100 and ts_check(tap, cap3) == 0,
-               "a TCP client of the listening transport wakes channel 2 (%d bytes)" % len(got))
+        t_tcp1, n3 = tcp_capture(cap3)
+        tap.ok(n3 > 188 * 100 and ts_check(tap, cap3) == 0,
+               "a TCP client of the listening transport wakes channel 2 (%d bytes)" % n3)
         tap.ok(status(base, 2).get("frames", {}).get("real", 0) > 0,
                "channel 2 aired real frames for it")
 
@@ -252,7 +256,20 @@ def main():
         tap.ok(status(base, 1).get("state") in ("ready", "buffering"),
                "the channel is on while HLS is watched")
 
-        # 7. a reload that turns channel 2 "always" wakes it with nobody watching
+        # 7. a later TCP client of the idle channel gets the new stream, not the
+        #    picture its transport cached before the idle spell
+        st = wait_state(base, 2, "idle", 20)
+        time.sleep(1.5)   # past the transport's 1 s staleness bound on its GOP cache
+        cap4 = os.path.join(work, "tcp2.ts")
+        t_tcp2, n4 = tcp_capture(cap4)
+        q1, q2 = first_video_pts(cap3), first_video_pts(cap4)
+        moved = None if q1 is None or q2 is None else (q2 - q1) / 90.0
+        tap.ok(st.get("state") == "idle" and moved is not None and
+               abs(moved - (t_tcp2 - t_tcp1)) <= 1500 and ts_check(tap, cap4) == 0,
+               "a later TCP client starts at the new stream, clean (%s ms, connects %d ms apart)"
+               % (None if moved is None else int(moved), t_tcp2 - t_tcp1))
+
+        # 8. a reload that turns channel 2 "always" wakes it with nobody watching
         st = wait_state(base, 2, "idle", 20)
         with open(config) as f:
             text = f.read()
@@ -271,6 +288,7 @@ def main():
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+    rvtest.write(os.path.join(work, "engine.log"), "\n".join(log) + "\n")
     tap.ok(proc.returncode == 0, "the engine stops cleanly (rc=%s)" % proc.returncode)
     tap.done()
 

@@ -48,6 +48,9 @@ typedef struct ts_client {
     char peer[80];
 } ts_client;
 
+/** A GOP cache older than this (no bytes since) is not given to joiners. */
+#define TS_FANOUT_CACHE_STALE_NS (1000LL * 1000 * 1000)
+
 struct ts_fanout {
     ts_fanout_config cfg;    /**< copy; target points at target_buf */
     char target_buf[160];
@@ -63,6 +66,7 @@ struct ts_fanout {
     size_t cache_len;
     size_t cache_cap;
     int cache_valid;         /**< a keyframe mark started the cache and it fits */
+    int64_t last_append_ns;  /**< monotonic instant bytes last arrived */
 
     /* Counters, any thread */
     atomic_uint_fast64_t bytes;
@@ -109,7 +113,10 @@ static void client_join_locked(ts_fanout *f, ts_client *c)
     c->len = 0;
     c->synced = 0;
     c->kill_reason = NULL;
-    if (f->cache_valid && f->cache_len <= f->cfg.client_queue_bytes) {
+    /* A cache the stream stopped feeding (an on-demand channel gone idle, an
+     * encoder restarting) is a stale picture: wait for the next keyframe. */
+    int flowing = fanout_now_ns() - f->last_append_ns <= TS_FANOUT_CACHE_STALE_NS;
+    if (f->cache_valid && flowing && f->cache_len <= f->cfg.client_queue_bytes) {
         client_push(c, f->cfg.client_queue_bytes, f->cache, f->cache_len);
         c->synced = 1;
     }
@@ -528,6 +535,7 @@ void ts_fanout_append(ts_fanout *f, const uint8_t *data, size_t len)
     size_t cap = f->cfg.client_queue_bytes;
 
     pthread_mutex_lock(&f->lock);
+    f->last_append_ns = fanout_now_ns();
     if (f->cache_valid) {
         if (f->cache_len + len <= f->cache_cap) {
             memcpy(f->cache + f->cache_len, data, len);
