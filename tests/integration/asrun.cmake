@@ -1,2 +1,6 @@
 # The as-run log against the plan (issue 6).
 rv_integration_test(asrun /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/asrun_test.py)
+# Hostile ids (control characters, bytes that are not UTF-8, long CJK): every
+# as-run and framelog line valid UTF-8 JSON, nothing dropped, restarts append,
+# a clean stop writes the segment on air (issue 16).
+rv_integration_test(asrun_records /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/asrun_records_test.py)
