@@ -119,47 +119,19 @@ const char *evidence_kind_name(evidence_kind kind)
     return NULL;
 }
 
-/* Length of the well-formed UTF-8 sequence at s[0..n), 0 if none
- * (RFC 3629 §4: no overlongs, no surrogates, nothing past U+10FFFF). */
-static size_t utf8_seq_len(const unsigned char *s, size_t n)
-{
-    if (s[0] < 0x80)
-        return 1;
-    size_t len;
-    unsigned char lo = 0x80;
-    unsigned char hi = 0xbf;
-    if (s[0] >= 0xc2 && s[0] <= 0xdf)
-        len = 2;
-    else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-        len = 3;
-        lo = s[0] == 0xe0 ? 0xa0 : 0x80;
-        hi = s[0] == 0xed ? 0x9f : 0xbf;
-    } else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-        len = 4;
-        lo = s[0] == 0xf0 ? 0x90 : 0x80;
-        hi = s[0] == 0xf4 ? 0x8f : 0xbf;
-    } else
-        return 0;
-    if (n < len || s[1] < lo || s[1] > hi)
-        return 0;
-    for (size_t i = 2; i < len; i++)
-        if (s[i] < 0x80 || s[i] > 0xbf)
-            return 0;
-    return len;
-}
-
+/* NUL-terminate @p s within its @p size bytes (at most those of asset_uri)
+ * and make it well-formed UTF-8: each ill-formed part becomes U+FFFD and the
+ * text is cut after the last whole character that fits (lib/jsonl, the
+ * as-run writer's rules). */
 static void sanitize_string(char *s, size_t size)
 {
+    char copy[sizeof(((evidence_event *)0)->asset_uri)];
+    if (size > sizeof(copy))
+        size = sizeof(copy);
     s[size - 1] = '\0';
     size_t n = strlen(s);
-    for (size_t i = 0; i < n;) {
-        size_t len = utf8_seq_len((const unsigned char *)s + i, n - i);
-        if (len == 0) {
-            s[i] = '?';
-            len = 1;
-        }
-        i += len;
-    }
+    memcpy(copy, s, n + 1);
+    json_text_utf8_copy(s, size, copy, n);
 }
 
 void evidence_event_sanitize(evidence_event *ev)
