@@ -36,30 +36,49 @@ static off_t jsonl_last_line_end(int fd, off_t size)
     return 0;
 }
 
+/** Cut a partial last line of the regular file @p path, written through
+ *  @p fd, of @p size bytes. Returns the bytes cut, or -1 with errno set. */
+static off_t jsonl_cut_torn_tail(int fd, const char *path, off_t size)
+{
+    char last;
+    int rd = open(path, O_RDONLY | O_CLOEXEC);
+    if (rd < 0)
+        return -1;
+    off_t cut = 0;
+    if (pread(rd, &last, 1, size - 1) != 1) {
+        cut = -1;
+    } else if (last != '\n') {
+        off_t keep = jsonl_last_line_end(rd, size);
+        if (keep < 0 || ftruncate(fd, keep) != 0)
+            cut = -1;
+        else
+            cut = size - keep;
+    }
+    int err = errno;
+    close(rd);
+    errno = err;
+    return cut;
+}
+
 int jsonl_file_open(const char *path, size_t *cut_bytes)
 {
     struct stat st;
-    char last;
     int err;
 
     if (cut_bytes)
         *cut_bytes = 0;
-    int fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0)
         return -1;
     if (fstat(fd, &st) != 0)
         goto fail;
     if (!S_ISREG(st.st_mode) || st.st_size == 0)
         return fd;   /* a FIFO or /dev/null is written, never repaired */
-    if (pread(fd, &last, 1, st.st_size - 1) != 1)
-        goto fail;
-    if (last == '\n')
-        return fd;
-    off_t keep = jsonl_last_line_end(fd, st.st_size);
-    if (keep < 0 || ftruncate(fd, keep) != 0)
+    off_t cut = jsonl_cut_torn_tail(fd, path, st.st_size);
+    if (cut < 0)
         goto fail;
     if (cut_bytes)
-        *cut_bytes = (size_t)(st.st_size - keep);
+        *cut_bytes = (size_t)cut;
     return fd;
 fail:
     err = errno ? errno : EIO;

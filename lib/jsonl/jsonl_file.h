@@ -21,7 +21,8 @@
 
 /**
  * Open (create, mode 0644) @p path (borrowed) for appending JSON lines:
- * O_RDWR | O_APPEND | O_CLOEXEC. If its last byte is not '\n', the partial
+ * O_WRONLY | O_APPEND | O_CLOEXEC (a FIFO is opened as any writer opens it,
+ * and never inspected). If a regular file's last byte is not '\n', the partial
  * last line is cut (ftruncate just after the last '\n', or to 0) and
  * *@p cut_bytes (may be NULL) receives how many bytes went; else 0.
  * Returns the descriptor (the caller closes it), or -1 with errno set.

@@ -136,7 +136,7 @@ def main():
     args = ap.parse_args()
     seed = args.seed if args.seed is not None else int(time.time())
     rnd = random.Random(seed)
-    max_delay = args.max_delay_ms or (300 if args.clock == "virtual" else 3000)
+    max_delay = args.max_delay_ms or (100 if args.clock == "virtual" else 3000)
 
     tap = Tap(8)
     tap.diag("seed %d, %d kills, %s clock, kill within %d ms of start" %
