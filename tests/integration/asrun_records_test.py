@@ -91,13 +91,21 @@ def hostile_ids(tap, work, mods):
            sum_lines and sum_lines[-1].get("type") == "total",
            "framelog summary: one line per segment with its ids, then the total")
 
-    # A second run appends to all three files.
+    # A write a killed process did not finish: a partial last line in each file.
+    torn = b'{"channel":5,"block_id":"\xe6\xbc'
+    for p in first:
+        with open(p, "ab") as f:
+            f.write(torn)
+    # A second run cuts those partial lines and appends to all three files.
     code, _, err = run_virtual(cfg, run_ms)
     tap.ok(code == 0, "second run exits 0")
     second = {p: rc.read(p) for p in first}
     tap.ok(all(second[p].startswith(first[p]) and len(second[p]) == 2 * len(first[p])
                for p in first),
            "a restart appends to the as-run and both framelogs; nothing is truncated")
+    cuts = [l for l in err.splitlines() if "ended in a partial line (%d bytes" % len(torn) in l]
+    tap.ok(len(cuts) == 3, "each partial last line was cut at open, with a warning: %s" %
+           [c[-90:] for c in cuts])
     for p in first:
         _, bad, torn = rc.check_lines(second[p])
         if bad or torn:
@@ -154,7 +162,7 @@ def clean_stop(tap, work, mods):
 
 
 def main():
-    tap = Tap(18)
+    tap = Tap(19)
     work = rvtest.scratch("asrun_records")
     mods = rvtest.module_dir_with_tests(work)
     hostile_ids(tap, os.path.join(work, "hostile"), mods)
