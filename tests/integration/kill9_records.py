@@ -173,7 +173,8 @@ def main():
         before = files.snapshot_sizes()
         size_before = os.path.getsize(ticks) if os.path.exists(ticks) else 0
         t0 = time.time()
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        errlog = open(os.path.join(work, "stderr.txt"), "w+b")
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=errlog)
         if rnd.random() < 0.2:
             # during start-up (loading modules, opening the logs, the first ticks)
             time.sleep(rnd.uniform(0, 2.0))
@@ -185,7 +186,13 @@ def main():
         killed_after = time.time() - t0
         proc.wait()
         killed += proc.returncode == -signal.SIGKILL
-        bad_runs += proc.returncode != -signal.SIGKILL
+        if proc.returncode != -signal.SIGKILL:
+            bad_runs += 1
+            errlog.seek(0)
+            tap.diag("run %d ended by itself (%s) after %.3f s: %s" %
+                     (k, proc.returncode, killed_after,
+                      errlog.read()[-1500:].decode(errors="replace")))
+        errlog.close()
         run = {}
         for p in files.paths():
             kept, rest = new_bytes(p, before)

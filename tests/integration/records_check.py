@@ -63,7 +63,8 @@ def minimal_modules(work, names=("slate", "null", "framelog")):
     for n in names:
         target = os.path.join(mods, n + ".so")
         if not os.path.exists(target):
-            os.symlink(os.path.join(rvtest.env("RV_MODULE_DIR"), n + ".so"), target)
+            os.symlink(os.path.abspath(os.path.join(rvtest.env("RV_MODULE_DIR"), n + ".so")),
+                       target)
     return mods
 
 
