@@ -6,7 +6,6 @@
  * Counting is a few integer additions per tick; at each segment end one
  * record is copied into the as-run writer's queue (no file I/O here).
  */
-#include <stdio.h>
 #include <string.h>
 
 #include "channel/channel_internal.h"
@@ -57,9 +56,11 @@ static void tally_submit(channel *ch, const plan *p, const timeline_pos *pos,
         .status = status,
         .join_in_progress = t->join_in_progress,
     };
-    snprintf(rec.block_id, sizeof(rec.block_id), "%s", b->id);
-    snprintf(rec.event_id, sizeof(rec.event_id), "%s", s->event_id);
-    snprintf(rec.asset_uri, sizeof(rec.asset_uri), "%s", s->asset_uri);
+    /* ids from plan files and gRPC may hold any bytes: cut on a character
+     * boundary, never inside one (the writer escapes the rest) */
+    asrun_record_set_text(rec.block_id, sizeof(rec.block_id), b->id);
+    asrun_record_set_text(rec.event_id, sizeof(rec.event_id), s->event_id);
+    asrun_record_set_text(rec.asset_uri, sizeof(rec.asset_uri), s->asset_uri);
     if (s->asset_uri && s->asset_uri[0])
         channel_notes_take(ch, s->asset_uri, rec.notes, sizeof(rec.notes));
     if (ch->asrun)

@@ -19,6 +19,7 @@
 #include <jansson.h>
 #include <retrovue/error.h>
 
+#include "jsonl/json_text.h"
 #include "retrovue/execution_evidence_v1.pb-c.h"
 
 typedef enum field_type {
@@ -118,47 +119,19 @@ const char *evidence_kind_name(evidence_kind kind)
     return NULL;
 }
 
-/* Length of the well-formed UTF-8 sequence at s[0..n), 0 if none
- * (RFC 3629 §4: no overlongs, no surrogates, nothing past U+10FFFF). */
-static size_t utf8_seq_len(const unsigned char *s, size_t n)
-{
-    if (s[0] < 0x80)
-        return 1;
-    size_t len;
-    unsigned char lo = 0x80;
-    unsigned char hi = 0xbf;
-    if (s[0] >= 0xc2 && s[0] <= 0xdf)
-        len = 2;
-    else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-        len = 3;
-        lo = s[0] == 0xe0 ? 0xa0 : 0x80;
-        hi = s[0] == 0xed ? 0x9f : 0xbf;
-    } else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-        len = 4;
-        lo = s[0] == 0xf0 ? 0x90 : 0x80;
-        hi = s[0] == 0xf4 ? 0x8f : 0xbf;
-    } else
-        return 0;
-    if (n < len || s[1] < lo || s[1] > hi)
-        return 0;
-    for (size_t i = 2; i < len; i++)
-        if (s[i] < 0x80 || s[i] > 0xbf)
-            return 0;
-    return len;
-}
-
+/* NUL-terminate @p s within its @p size bytes (at most those of asset_uri)
+ * and make it well-formed UTF-8: each ill-formed part becomes U+FFFD and the
+ * text is cut after the last whole character that fits (lib/jsonl, the
+ * as-run writer's rules). */
 static void sanitize_string(char *s, size_t size)
 {
+    char copy[sizeof(((evidence_event *)0)->asset_uri)];
+    if (size > sizeof(copy))
+        size = sizeof(copy);
     s[size - 1] = '\0';
     size_t n = strlen(s);
-    for (size_t i = 0; i < n;) {
-        size_t len = utf8_seq_len((const unsigned char *)s + i, n - i);
-        if (len == 0) {
-            s[i] = '?';
-            len = 1;
-        }
-        i += len;
-    }
+    memcpy(copy, s, n + 1);
+    json_text_utf8_copy(s, size, copy, n);
 }
 
 void evidence_event_sanitize(evidence_event *ev)
@@ -221,6 +194,23 @@ static int64_t segment_frames(const evidence_event *ev)
     return ev->asset_end_frame - ev->asset_start_frame + 1;
 }
 
+/* The (at most @p n) bytes at @p p as a jansson string of well-formed UTF-8:
+ * jansson refuses ill-formed UTF-8 (json_dumps would fail and the record be
+ * lost), so each ill-formed part becomes U+FFFD first (lib/jsonl). */
+static json_t *utf8_string(const char *p, size_t n)
+{
+    size_t len = strnlen(p, n);
+    char stack[JSON_TEXT_UTF8_MAX(512) + 1];
+    char *buf = len <= 512 ? stack : malloc(JSON_TEXT_UTF8_MAX(len) + 1);
+    if (!buf)
+        return NULL;
+    size_t out = json_text_utf8_copy(buf, JSON_TEXT_UTF8_MAX(len) + 1, p, len);
+    json_t *v = json_stringn(buf, out);
+    if (buf != stack)
+        free(buf);
+    return v;
+}
+
 static json_t *payload_to_json(const evidence_event *ev, const payload_field *f)
 {
     json_t *o = json_object();
@@ -231,7 +221,7 @@ static json_t *payload_to_json(const evidence_event *ev, const payload_field *f)
         json_t *v = NULL;
         switch (f->type) {
         case F_STR:
-            v = json_stringn_nocheck(p, strnlen(p, f->size));
+            v = utf8_string(p, f->size);
             break;
         case F_I64:
             v = json_integer(*(const int64_t *)p);
@@ -269,9 +259,11 @@ char *evidence_record_to_json(const evidence_record *r, const char *channel_id,
     json_t *payload = payload_to_json(&r->ev, fields);
     if (!payload)
         return NULL;
-    json_t *o = json_pack("{s:i, s:s, s:s, s:I, s:s, s:s, s:s, s:o}", "schema_version",
-                          EVIDENCE_SCHEMA_VERSION, "channel_id", channel_id,
-                          "playout_session_id", session_id, "sequence", (json_int_t)r->sequence,
+    json_t *o = json_pack("{s:i, s:o, s:o, s:I, s:s, s:s, s:s, s:o}", "schema_version",
+                          EVIDENCE_SCHEMA_VERSION, "channel_id",
+                          utf8_string(channel_id, strlen(channel_id)), "playout_session_id",
+                          utf8_string(session_id, strlen(session_id)), "sequence",
+                          (json_int_t)r->sequence,
                           "event_uuid", r->event_uuid, "emitted_utc", r->emitted_utc,
                           "payload_type", evidence_kind_name(r->ev.kind), "payload", payload);
     if (!o)

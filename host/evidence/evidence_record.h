@@ -33,9 +33,10 @@ typedef struct evidence_record {
 } evidence_record;
 
 /** Make every string of @p ev (caller-owned) safe to spool and send:
- *  NUL-terminated within its array, and valid UTF-8 (each byte that is not
- *  part of a well-formed sequence becomes '?'), since JSON and proto3
- *  strings must be UTF-8. */
+ *  NUL-terminated within its array, and valid UTF-8 (each ill-formed part
+ *  becomes U+FFFD, the text cut on a character boundary to fit: the as-run
+ *  writer's rules, lib/jsonl/json_text.h), since JSON and proto3 strings must
+ *  be UTF-8. */
 void evidence_event_sanitize(evidence_event *ev);
 
 /** A random (version 4, RFC 9562 §5.4) UUID from getrandom(2), lower-case,

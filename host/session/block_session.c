@@ -15,6 +15,7 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@
 #include <retrovue/error.h>
 
 #include "core/log.h"
+#include "jsonl/json_text.h"
 #include "session/block_session_evidence.h"
 #include "session/block_session_item.h"
 
@@ -171,7 +173,8 @@ void block_session_on_channel_event(void *user, const channel_event *ev)
     it.join_in_progress = ev->join_in_progress;
     memcpy(it.ticks_by_source, ev->ticks_by_source, sizeof(it.ticks_by_source));
     if (ev->block) {
-        snprintf(it.block_id, sizeof(it.block_id), "%s", ev->block->id);
+        /* ids may hold any bytes: cut on a UTF-8 character boundary */
+        json_text_utf8_copy(it.block_id, sizeof(it.block_id), ev->block->id, SIZE_MAX);
         it.block_start_utc_ms = ev->block->start_utc_ms;
         it.block_end_utc_ms = ev->block->end_utc_ms;
     }
@@ -180,8 +183,9 @@ void block_session_on_channel_event(void *user, const channel_event *ev)
         it.segment_type = ev->segment->type;
         it.segment_duration_ms = ev->segment->duration_ms;
         it.asset_start_offset_ms = ev->segment->asset_start_offset_ms;
-        snprintf(it.event_id, sizeof(it.event_id), "%s", ev->segment->event_id);
-        snprintf(it.asset_uri, sizeof(it.asset_uri), "%s", ev->segment->asset_uri);
+        json_text_utf8_copy(it.event_id, sizeof(it.event_id), ev->segment->event_id, SIZE_MAX);
+        json_text_utf8_copy(it.asset_uri, sizeof(it.asset_uri), ev->segment->asset_uri,
+                            SIZE_MAX);
     }
     if (ev->record) {
         it.record = *ev->record;

@@ -2,7 +2,9 @@
  * @file host/telemetry/asrun.c
  * @short The as-run writer: a bounded queue of records filled by channels'
  *        output threads and drained by one writer thread into
- *        <dir>/channel-<id>-<YYYY-MM-DD>.jsonl, flushed per record.
+ *        <dir>/channel-<id>-<YYYY-MM-DD>.jsonl, one write(2) per line on an
+ *        O_APPEND descriptor. Owns the queue, the open day files and the
+ *        line buffer.
  */
 #include "telemetry/asrun.h"
 
@@ -15,10 +17,13 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <retrovue/error.h>
 
 #include "core/log.h"
+#include "jsonl/json_text.h"
+#include "jsonl/jsonl_file.h"
 
 #define ASRUN_QUEUE_RECORDS 4096
 #define ASRUN_OPEN_FILES 64
@@ -27,7 +32,7 @@
 typedef struct asrun_file {
     int32_t channel_id;
     char day[16];
-    FILE *f;
+    int fd;    /**< -1 when the slot is free */
 } asrun_file;
 
 struct asrun_writer {
@@ -40,6 +45,7 @@ struct asrun_writer {
     int stopping;
     pthread_t thread;
     asrun_file files[ASRUN_OPEN_FILES];  /**< writer thread only */
+    char *line;                /**< ASRUN_LINE_MAX bytes; writer thread only */
     atomic_uint_fast64_t written;
     atomic_uint_fast64_t dropped;
 };
@@ -56,51 +62,30 @@ const char *asrun_status_name(asrun_status s)
     return "unknown";
 }
 
-/** Append @p s as a JSON string (quoted, escaped). Returns chars written or -1. */
-static int json_string(char *buf, size_t len, const char *s)
+void asrun_record_set_text(char *dst, size_t cap, const char *src)
 {
-    size_t o = 0;
-    if (len < 3)
-        return -1;
-    buf[o++] = '"';
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        char esc[8];
-        const char *put = esc;
-        size_t n = 1;
-        if (c == '"' || c == '\\') {
-            esc[0] = '\\';
-            esc[1] = (char)c;
-            n = 2;
-        } else if (c < 0x20) {
-            n = (size_t)snprintf(esc, sizeof(esc), "\\u%04x", c);
-        } else {
-            esc[0] = (char)c;
-        }
-        if (o + n + 2 > len)
-            return -1;
-        memcpy(buf + o, put, n);
-        o += n;
-    }
-    buf[o++] = '"';
-    buf[o] = '\0';
-    return (int)o;
+    json_text_utf8_copy(dst, cap, src, SIZE_MAX);
+}
+
+/** @p s (a record's field of @p cap bytes, borrowed) as a quoted JSON string
+ *  into @p out (JSON_TEXT_QUOTED_MAX(cap) + 1 bytes: never cut). */
+static void asrun_quote(char *out, size_t out_len, const char *s, size_t cap)
+{
+    json_text_quote(out, out_len, s, strnlen(s, cap));
 }
 
 int asrun_record_format(const asrun_record *rec, char *buf, size_t len)
 {
-    char block[300];
-    char event[300];
-    char asset[1100];
-    char notes[1100] = "";
-    if (json_string(block, sizeof(block), rec->block_id) < 0 ||
-        json_string(event, sizeof(event), rec->event_id) < 0 ||
-        json_string(asset, sizeof(asset), rec->asset_uri) < 0)
-        return -1;
+    char block[JSON_TEXT_QUOTED_MAX(sizeof(rec->block_id)) + 1];
+    char event[JSON_TEXT_QUOTED_MAX(sizeof(rec->event_id)) + 1];
+    char asset[JSON_TEXT_QUOTED_MAX(sizeof(rec->asset_uri)) + 1];
+    char notes[JSON_TEXT_QUOTED_MAX(sizeof(rec->notes)) + 10] = "";
+    asrun_quote(block, sizeof(block), rec->block_id, sizeof(rec->block_id));
+    asrun_quote(event, sizeof(event), rec->event_id, sizeof(rec->event_id));
+    asrun_quote(asset, sizeof(asset), rec->asset_uri, sizeof(rec->asset_uri));
     if (rec->notes[0]) {
         memcpy(notes, ",\"notes\":", 9);
-        if (json_string(notes + 9, sizeof(notes) - 9, rec->notes) < 0)
-            return -1;
+        asrun_quote(notes + 9, sizeof(notes) - 9, rec->notes, sizeof(rec->notes));
     }
     int n = snprintf(buf, len,
                      "{\"channel\":%" PRId32 ",\"block_id\":%s,\"event_id\":%s,"
@@ -125,54 +110,76 @@ static void asrun_day(int64_t utc_ms, char *day, size_t len)
     strftime(day, len, "%Y-%m-%d", &tm);
 }
 
-/** The open file for @p rec's channel and day; closes the channel's old day. */
-static FILE *asrun_file_for(asrun_writer *w, const asrun_record *rec)
+static void asrun_file_close(asrun_file *f)
+{
+    if (f->fd >= 0)
+        close(f->fd);
+    f->fd = -1;
+}
+
+/** The open file for @p rec's channel and day (-1 when it cannot be opened,
+ *  logged); closes the channel's old day. Opening cuts a partial last line
+ *  a killed writer left (logged). */
+static int asrun_file_for(asrun_writer *w, const asrun_record *rec)
 {
     char day[16];
     asrun_day(rec->actual_start_utc_ms, day, sizeof(day));
     asrun_file *slot = NULL;
     for (int i = 0; i < ASRUN_OPEN_FILES; i++) {
         asrun_file *f = &w->files[i];
-        if (f->f && f->channel_id == rec->channel_id) {
+        if (f->fd >= 0 && f->channel_id == rec->channel_id) {
             if (strcmp(f->day, day) == 0)
-                return f->f;
-            fclose(f->f);
-            f->f = NULL;
+                return f->fd;
+            asrun_file_close(f);
         }
-        if (!f->f && !slot)
+        if (f->fd < 0 && !slot)
             slot = f;
     }
     if (!slot) {
-        slot = &w->files[rec->channel_id % ASRUN_OPEN_FILES];
-        fclose(slot->f);
-        slot->f = NULL;
+        slot = &w->files[(uint32_t)rec->channel_id % ASRUN_OPEN_FILES];
+        asrun_file_close(slot);
     }
     char path[4096];
     snprintf(path, sizeof(path), "%s/channel-%" PRId32 "-%s.jsonl", w->dir, rec->channel_id, day);
-    slot->f = fopen(path, "a");
-    if (!slot->f) {
+    size_t cut = 0;
+    slot->fd = jsonl_file_open(path, &cut);
+    if (slot->fd < 0) {
         log_write(RV_LOG_ERROR, rec->channel_id, NULL, "as-run: cannot open %s: %s", path,
                   strerror(errno));
-        return NULL;
+        return -1;
     }
+    if (cut > 0)
+        log_write(RV_LOG_WARN, rec->channel_id, NULL,
+                  "as-run: %s ended in a partial line (%zu bytes, a write the process did not "
+                  "finish); cut off",
+                  path, cut);
     slot->channel_id = rec->channel_id;
     snprintf(slot->day, sizeof(slot->day), "%s", day);
-    return slot->f;
+    return slot->fd;
 }
 
 static void asrun_write_one(asrun_writer *w, const asrun_record *rec)
 {
-    char line[4096];
-    int n = asrun_record_format(rec, line, sizeof(line) - 1);
-    FILE *f = asrun_file_for(w, rec);
-    if (n < 0 || !f) {
+    char *line = w->line;
+    int n = asrun_record_format(rec, line, ASRUN_LINE_MAX - 1);
+    if (n < 0) {
+        /* cannot happen: ASRUN_LINE_MAX bounds every record */
+        log_write(RV_LOG_ERROR, rec->channel_id, NULL,
+                  "as-run: record of segment %" PRId32 " does not fit a line; dropped",
+                  rec->segment_index);
+        atomic_fetch_add(&w->dropped, 1);
+        return;
+    }
+    int fd = asrun_file_for(w, rec);
+    if (fd < 0) {
         atomic_fetch_add(&w->dropped, 1);
         return;
     }
     line[n++] = '\n';
-    if (fwrite(line, 1, (size_t)n, f) != (size_t)n || fflush(f) != 0) {
-        log_write(RV_LOG_ERROR, rec->channel_id, NULL, "as-run: write failed: %s",
-                  strerror(errno));
+    if (jsonl_file_append(fd, line, (size_t)n) != 0) {
+        log_write(RV_LOG_ERROR, rec->channel_id, NULL,
+                  "as-run: write failed, record of segment %" PRId32 " dropped: %s",
+                  rec->segment_index, strerror(errno));
         atomic_fetch_add(&w->dropped, 1);
         return;
     }
@@ -209,9 +216,12 @@ asrun_writer *asrun_writer_create(const char *dir, char *err, size_t errlen)
     asrun_writer *w = calloc(1, sizeof(*w));
     if (!w)
         goto nomem;
+    for (int i = 0; i < ASRUN_OPEN_FILES; i++)
+        w->files[i].fd = -1;
     w->dir = strdup(dir);
     w->queue = calloc(ASRUN_QUEUE_RECORDS, sizeof(asrun_record));
-    if (!w->dir || !w->queue)
+    w->line = malloc(ASRUN_LINE_MAX);
+    if (!w->dir || !w->queue || !w->line)
         goto nomem;
     pthread_mutex_init(&w->lock, NULL);
     pthread_cond_init(&w->cond, NULL);
@@ -225,6 +235,7 @@ nomem:
     if (w) {
         free(w->dir);
         free(w->queue);
+        free(w->line);
         free(w);
     }
     snprintf(err, errlen, "as-run writer: out of memory");
@@ -268,11 +279,11 @@ void asrun_writer_destroy(asrun_writer *w)
     pthread_mutex_unlock(&w->lock);
     pthread_join(w->thread, NULL);
     for (int i = 0; i < ASRUN_OPEN_FILES; i++)
-        if (w->files[i].f)
-            fclose(w->files[i].f);
+        asrun_file_close(&w->files[i]);
     pthread_mutex_destroy(&w->lock);
     pthread_cond_destroy(&w->cond);
     free(w->queue);
+    free(w->line);
     free(w->dir);
     free(w);
 }

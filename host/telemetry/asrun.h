@@ -7,8 +7,17 @@
  * record into a bounded in-memory queue and never touches a file or waits on
  * I/O. The writer thread appends each record to
  * <asrun_dir>/channel-<id>-<YYYY-MM-DD>.jsonl (the UTC day of the record's
- * actual start), flushing per record. asrun_writer_destroy() writes every
- * queued record before it returns, so nothing is lost on SIGTERM.
+ * actual start) with one write(2) of the whole line on an O_APPEND
+ * descriptor. asrun_writer_destroy() writes every queued record before it
+ * returns, so nothing is lost on SIGTERM; a kill -9 leaves whole lines (a
+ * partial last line, possible only if the kernel cut a write short, is cut
+ * when the file is next opened: lib/jsonl/jsonl_file.h). Files are only ever
+ * appended to.
+ *
+ * Every record becomes one line of valid UTF-8 JSON, whatever bytes its
+ * strings hold (lib/jsonl/json_text.h: control characters escaped, bytes
+ * that are not UTF-8 replaced with U+FFFD): formatting cannot fail, so a
+ * record is never dropped for its content.
  */
 #ifndef RV_HOST_ASRUN_H
 #define RV_HOST_ASRUN_H
@@ -27,7 +36,8 @@ typedef enum asrun_status {
 
 const char *asrun_status_name(asrun_status s);
 
-/** One line. Strings are copied into the record (truncated to fit). */
+/** One line. Strings are copied into the record, cut to fit after the last
+ *  whole UTF-8 character (asrun_record_set_text). */
 typedef struct asrun_record {
     int32_t channel_id;
     char block_id[128];
@@ -63,8 +73,19 @@ uint64_t asrun_writer_dropped(const asrun_writer *w);
 /** Write everything queued, stop the thread, free. NULL is a no-op. */
 void asrun_writer_destroy(asrun_writer *w);
 
-/** Format @p rec as one JSON object without newline into @p buf. Returns the
- *  length, or -1 if it did not fit. Thread: any. */
+/** Bytes enough for any record's line, newline and NUL included: every string
+ *  field at its worst (each byte escaped to six), every number at its widest. */
+#define ASRUN_LINE_MAX (2 * (6 * 127 + 2) + 2 * (6 * 511 + 2) + 1024)
+
+/** Copy @p src (borrowed; NULL is "") into @p dst (a record's field of
+ *  @p cap bytes) as well-formed UTF-8 cut after the last whole character
+ *  that fits (ill-formed bytes become U+FFFD). Thread: any. */
+void asrun_record_set_text(char *dst, size_t cap, const char *src);
+
+/** Format @p rec as one JSON object without newline into @p buf (@p len
+ *  bytes; ASRUN_LINE_MAX always suffices). Strings are escaped and made
+ *  valid UTF-8 (lib/jsonl/json_text.h). Returns the length, or -1 only if
+ *  @p len is smaller than the line. Thread: any. */
 int asrun_record_format(const asrun_record *rec, char *buf, size_t len);
 
 #endif

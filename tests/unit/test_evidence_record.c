@@ -44,9 +44,17 @@ static void test_sanitize(void)
     strcpy(ev.asset_uri, "/media/caf\xc3\xa9-\xff\xfe-\xe2\x82");
     strcpy(ev.reason, "\xed\xa0\x80 surrogate");
     evidence_event_sanitize(&ev);
-    tap_ok(strcmp(ev.asset_uri, "/media/caf\xc3\xa9-?\?-?\?") == 0,
-           "valid UTF-8 kept, stray and truncated bytes become '?'");
-    tap_ok(strcmp(ev.reason, "?\?? surrogate") == 0, "an encoded surrogate is refused");
+    tap_ok(strcmp(ev.asset_uri, "/media/caf\xc3\xa9-\xef\xbf\xbd\xef\xbf\xbd-\xef\xbf\xbd") == 0,
+           "valid UTF-8 kept, stray bytes and a cut sequence become U+FFFD");
+    tap_ok(strcmp(ev.reason, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd surrogate") == 0,
+           "an encoded surrogate is refused (three U+FFFD)");
+    memset(ev.event_id, 0, sizeof(ev.event_id));
+    for (size_t i = 0; i + 3 <= sizeof(ev.event_id) - 2; i += 3)
+        memcpy(ev.event_id + i, "\xe6\xbc\xa2", 3);           /* 42 CJK: 126 bytes */
+    ev.event_id[126] = '\xff';                               /* U+FFFD would need 129 */
+    evidence_event_sanitize(&ev);
+    tap_ok(strlen(ev.event_id) == 126, "a replacement that does not fit is cut whole (%zu)",
+           strlen(ev.event_id));
     tap_ok(strlen(ev.block_id) == sizeof(ev.block_id) - 1,
            "an unterminated array is terminated within its size");
 }
@@ -111,6 +119,16 @@ static void test_json(void)
         refused += evidence_record_from_json(bad[i], strlen(bad[i]), "chan", "PS-1", &back, err,
                                              sizeof(err)) == RV_EFORMAT;
     tap_ok(refused == 4, "empty, schema 2, unknown payload type and a negative tick are refused");
+
+    /* ids that are not UTF-8 (a session's channel id, an unsanitised payload) */
+    r = segment_end();
+    strcpy(r.ev.block_id, "B\xff\x01");
+    line = evidence_record_to_json(&r, "ch\xc0", "PS-1");
+    tap_ok(line && strstr(line, "\"channel_id\":\"ch\xef\xbf\xbd\"") &&
+               strstr(line, "\"block_id\":\"B\xef\xbf\xbd\\u0001\""),
+           "ill-formed UTF-8 in any string still gives the line, as U+FFFD: %s",
+           line ? line : "(null)");
+    free(line);
 }
 
 static void test_proto(void)
@@ -194,7 +212,7 @@ static void test_proto(void)
 
 int main(void)
 {
-    tap_plan(20);
+    tap_plan(22);
     test_uuid_utc();
     test_sanitize();
     test_json();

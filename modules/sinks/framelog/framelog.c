@@ -16,25 +16,33 @@
  * previous + 1 adds the skipped indices to `missing`; a tick not greater than
  * the previous adds one to `repeated`. The totals are logged at stop().
  *
- * An instance owns its path copy, the FILE and its large stdio buffer, the
+ * An instance owns its path copy, the descriptor and its output buffer, the
  * CRC tables, the line buffer and the open segment's strings. write() runs
  * on the sink thread; start() and stop() on the control thread, never at
  * the same time as write(); get_stats() and describe() on any thread read
  * only the atomic byte counter and the immutable path.
  *
- * The first start() truncates the file; a later start() (the host
- * restarting the sink after an error) appends, and counters carry on.
+ * The file is only ever appended to (an engine restart, a sink restart and a
+ * reload all add to what is there), and only whole lines reach it
+ * (lib/jsonl/jsonl_file.h): the buffer is written when it is full, at every
+ * segment boundary and at stop() (flush = "close"), or after every line
+ * (flush = "line"); summary lines are written at once. So a kill -9 loses
+ * at most the lines of the segment on air, never leaves a partial line, and
+ * a partial last line left by an earlier crash is cut when the file opens.
+ * Strings are escaped and made valid UTF-8 whatever their bytes.
  */
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <retrovue/retrovue.h>
 
 #include "framelog_crc32.h"
 #include "framelog_line.h"
+#include "jsonl/jsonl_file.h"
 
 #define FRAMELOG_IOBUF_BYTES (1u << 20)
 
@@ -81,9 +89,11 @@ typedef struct framelog_state {
     framelog_mode mode;
     int crc;
     int flush_each_line;
-    FILE *file;                    /**< owned while started */
-    char *iobuf;                   /**< owned; the FILE's buffer */
-    int started_before;            /**< a later start() appends */
+    int fd;                        /**< owned while started; -1 otherwise */
+    char *iobuf;                   /**< owned; whole lines not yet written */
+    size_t iolen;                  /**< bytes in iobuf */
+    int64_t tick_seg_first;        /**< ticks mode: segment of the last line, */
+    int32_t tick_seg_index;        /**< to write the buffer at each boundary */
     framelog_crc32 crc32;
     framelog_line line;
     framelog_counts total;
@@ -100,7 +110,7 @@ static const char *const framelog_modes[] = {"ticks", "summary", NULL};
 static const char *const framelog_flushes[] = {"line", "close", NULL};
 
 static const rv_option framelog_options[] = {
-    {.key = "path", .type = RV_OPT_PATH, .help = "JSON-lines file to write (truncated at start)",
+    {.key = "path", .type = RV_OPT_PATH, .help = "JSON-lines file to append to",
      .default_string = "framelog.jsonl"},
     {.key = "mode", .type = RV_OPT_ENUM,
      .help = "ticks: one line per tick; summary: one line per segment and a total",
@@ -108,7 +118,8 @@ static const rv_option framelog_options[] = {
     {.key = "crc", .type = RV_OPT_BOOL, .help = "ticks mode: CRC-32 of each picture's Y plane",
      .default_int = 1},
     {.key = "flush", .type = RV_OPT_ENUM,
-     .help = "line: flush after every line; close: buffered until stop",
+     .help = "line: write every line at once; close: buffered, written at each segment "
+             "boundary, when full and at stop",
      .default_string = "close", .choices = framelog_flushes},
     {.key = NULL},
 };
@@ -145,6 +156,7 @@ static int framelog_create(const rv_create_args *args, void **state)
         return RV_ENOMEM;
     s->host = host;
     s->ctx = args->ctx;
+    s->fd = -1;
     atomic_init(&s->bytes, 0);
 
     const char *path = host->opt_string(args->options, "path");
@@ -194,8 +206,8 @@ static void framelog_destroy(void *state)
 
     if (s == NULL)
         return;
-    if (s->file != NULL)
-        fclose(s->file);
+    if (s->fd >= 0)
+        close(s->fd);
     framelog_line_free(&s->line);
     free(s->seg.block_id.s);
     free(s->seg.event_id.s);
@@ -218,40 +230,71 @@ static int framelog_errno_code(int err)
     }
 }
 
-/** Control thread, before the first write: open (truncate the first time)
- *  the file with a large buffer. */
+/** Control thread, before the first write: open the file for appending
+ *  (cutting a partial last line an earlier crash left). */
 static int framelog_start(void *state)
 {
     framelog_state *s = state;
+    size_t cut = 0;
 
-    if (s->file != NULL)
+    if (s->fd >= 0)
         return RV_ESTATE;
-    s->file = fopen(s->path, s->started_before ? "a" : "w");
-    if (s->file == NULL) {
+    s->fd = jsonl_file_open(s->path, &cut);
+    if (s->fd < 0) {
         int err = errno;
         int rc = framelog_errno_code(err);
         s->host->event(s->ctx, RV_EVENT_SINK_ERROR, rc, s->path, "framelog: cannot open: %s",
                        strerror(err));
         return rc;
     }
-    setvbuf(s->file, s->iobuf, _IOFBF, FRAMELOG_IOBUF_BYTES);
-    s->started_before = 1;
+    if (cut > 0)
+        s->host->log(s->ctx, RV_LOG_WARN,
+                     "framelog %s ended in a partial line (%zu bytes, a write the process did "
+                     "not finish); cut off",
+                     s->path, cut);
+    s->iolen = 0;
     return RV_OK;
 }
 
-/* Write the finished line (and its newline) to the file. */
-static int framelog_emit(framelog_state *s)
+/* Write @p len bytes of whole lines at @p data to the file. */
+static int framelog_put(framelog_state *s, const char *data, size_t len)
 {
-    framelog_line_raw(&s->line, "}\n");
-    if (s->line.failed)
-        return RV_ENOMEM;
-    if (fwrite(s->line.data, 1, s->line.len, s->file) != s->line.len ||
-        (s->flush_each_line && fflush(s->file) != 0)) {
+    if (len == 0)
+        return RV_OK;
+    if (jsonl_file_append(s->fd, data, len) != 0) {
         s->host->event(s->ctx, RV_EVENT_SINK_ERROR, RV_EIO, s->path, "framelog: write failed: %s",
                        strerror(errno));
         return RV_EIO;
     }
-    atomic_fetch_add_explicit(&s->bytes, s->line.len, memory_order_relaxed);
+    atomic_fetch_add_explicit(&s->bytes, len, memory_order_relaxed);
+    return RV_OK;
+}
+
+/* Write the buffered lines. */
+static int framelog_flush(framelog_state *s)
+{
+    int rc = framelog_put(s, s->iobuf, s->iolen);
+    s->iolen = 0;   /* on failure the file was cut back; the lines are gone, reported */
+    return rc;
+}
+
+/* Finish the line and write it, at once when @p now, else into the buffer. */
+static int framelog_emit(framelog_state *s, int now)
+{
+    framelog_line_raw(&s->line, "}\n");
+    if (s->line.failed)
+        return RV_ENOMEM;
+    if (now || s->flush_each_line || s->line.len > FRAMELOG_IOBUF_BYTES) {
+        int rc = framelog_flush(s);
+        return rc != RV_OK ? rc : framelog_put(s, s->line.data, s->line.len);
+    }
+    if (s->iolen + s->line.len > FRAMELOG_IOBUF_BYTES) {
+        int rc = framelog_flush(s);
+        if (rc != RV_OK)
+            return rc;
+    }
+    memcpy(s->iobuf + s->iolen, s->line.data, s->line.len);
+    s->iolen += s->line.len;
     return RV_OK;
 }
 
@@ -314,7 +357,7 @@ static int framelog_write_tick_line(framelog_state *s, const rv_tick *tick)
         framelog_line_i64(l, framelog_crc32_luma(&s->crc32, tick->video));
     else
         framelog_line_raw(l, "null");
-    return framelog_emit(s);
+    return framelog_emit(s, 0);
 }
 
 /* Write the summary line of the open segment instance and close it. */
@@ -352,7 +395,7 @@ static int framelog_end_segment(framelog_state *s)
         framelog_line_raw(l, "null"); /* open-ended */
     else
         framelog_line_i64(l, g->expected_end_tick);
-    return framelog_emit(s);
+    return framelog_emit(s, 1);
 }
 
 static int framelog_same_segment(const framelog_segment *g, const rv_tick *tick)
@@ -392,7 +435,7 @@ static int framelog_write(void *state, const rv_tick *tick)
 {
     framelog_state *s = state;
 
-    if (s->file == NULL)
+    if (s->fd < 0)
         return RV_ESTATE;
     if (!s->have_prev) {
         s->have_prev = 1;
@@ -404,8 +447,18 @@ static int framelog_write(void *state, const rv_tick *tick)
     }
     s->prev_tick = tick->tick;
     framelog_count(&s->total, tick);
-    if (s->mode == FRAMELOG_MODE_TICKS)
+    if (s->mode == FRAMELOG_MODE_TICKS) {
+        /* a segment boundary: what the last segment aired goes out whole */
+        if (s->iolen > 0 && (tick->segment_first_tick != s->tick_seg_first ||
+                             tick->segment_index != s->tick_seg_index)) {
+            int rc = framelog_flush(s);
+            if (rc != RV_OK)
+                return rc;
+        }
+        s->tick_seg_first = tick->segment_first_tick;
+        s->tick_seg_index = tick->segment_index;
         return framelog_write_tick_line(s, tick);
+    }
     return framelog_summarise(s, tick);
 }
 
@@ -434,7 +487,7 @@ static int framelog_write_total(framelog_state *s)
     framelog_line_i64(l, s->missing);
     framelog_line_key(l, "repeated");
     framelog_line_i64(l, s->repeated);
-    return framelog_emit(s);
+    return framelog_emit(s, 1);
 }
 
 /** Control thread, after the last write: summary lines, flush, close. */
@@ -442,16 +495,17 @@ static void framelog_stop(void *state)
 {
     framelog_state *s = state;
 
-    if (s->file == NULL)
+    if (s->fd < 0)
         return;
     if (s->mode == FRAMELOG_MODE_SUMMARY) {
         if (framelog_end_segment(s) == RV_OK)
             framelog_write_total(s);
     }
-    if (fclose(s->file) != 0)
+    framelog_flush(s);
+    if (close(s->fd) != 0)
         s->host->event(s->ctx, RV_EVENT_SINK_ERROR, RV_EIO, s->path, "framelog: close failed: %s",
                        strerror(errno));
-    s->file = NULL;
+    s->fd = -1;
     s->host->log(s->ctx, (s->missing || s->repeated) ? RV_LOG_WARN : RV_LOG_INFO,
                  "framelog %s: %lld ticks, %lld missing, %lld repeated", s->path,
                  (long long)s->total.ticks, (long long)s->missing, (long long)s->repeated);

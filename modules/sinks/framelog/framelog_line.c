@@ -5,6 +5,8 @@
 #include "framelog_line.h"
 
 #include <stdlib.h>
+
+#include "jsonl/json_text.h"
 #include <string.h>
 
 static int framelog_line_reserve(framelog_line *l, size_t extra)
@@ -53,39 +55,12 @@ void framelog_line_raw(framelog_line *l, const char *text)
 
 void framelog_line_str(framelog_line *l, const char *text)
 {
-    static const char hex[] = "0123456789abcdef";
-    const unsigned char *p = (const unsigned char *)(text ? text : "");
+    size_t n = text ? strlen(text) : 0;
 
-    /* Worst case: every byte becomes \u00XX, plus the quotes. */
-    if (!framelog_line_reserve(l, strlen((const char *)p) * 6 + 2))
+    /* Room for the worst case (every byte escaped to six), so nothing is cut. */
+    if (!framelog_line_reserve(l, JSON_TEXT_QUOTED_MAX(n) + 1))
         return;
-    char *o = l->data + l->len;
-    *o++ = '"';
-    for (; *p != '\0'; p++) {
-        unsigned char ch = *p;
-        if (ch == '"' || ch == '\\') {
-            *o++ = '\\';
-            *o++ = (char)ch;
-        } else if (ch == '\n') {
-            *o++ = '\\';
-            *o++ = 'n';
-        } else if (ch == '\r') {
-            *o++ = '\\';
-            *o++ = 'r';
-        } else if (ch == '\t') {
-            *o++ = '\\';
-            *o++ = 't';
-        } else if (ch < 0x20 || ch == 0x7f) {
-            memcpy(o, "\\u00", 4);
-            o[4] = hex[ch >> 4];
-            o[5] = hex[ch & 0xf];
-            o += 6;
-        } else {
-            *o++ = (char)ch; /* UTF-8 passes through */
-        }
-    }
-    *o++ = '"';
-    l->len = (size_t)(o - l->data);
+    l->len += json_text_quote(l->data + l->len, l->cap - l->len, text, n);
 }
 
 void framelog_line_i64(framelog_line *l, int64_t v)

@@ -26,7 +26,8 @@ void framelog_line_reset(framelog_line *l);
 void framelog_line_free(framelog_line *l);
 /** Append @p text (borrowed) as is. */
 void framelog_line_raw(framelog_line *l, const char *text);
-/** Append @p text (borrowed; NULL as "") as a quoted, escaped JSON string. */
+/** Append @p text (borrowed; NULL as "") as a quoted JSON string: escaped,
+ *  and valid UTF-8 whatever its bytes (lib/jsonl/json_text.h). */
 void framelog_line_str(framelog_line *l, const char *text);
 /** Append a decimal integer. */
 void framelog_line_i64(framelog_line *l, int64_t v);
