@@ -235,7 +235,7 @@ int engine_attach_stream(engine *e, int32_t channel_id, stream_transport transpo
     pthread_mutex_lock(&slot->lock);
     if (slot->attached_fd >= 0 && !replace) {
         snprintf(msg, msglen, "Already attached; set replace_existing=true to replace");
-        pthread_mutex_unlock(&slot->lock);
+        engine_slot_unlock(e, slot);
         return RV_EBUSY;
     }
     if (slot->sess) {
@@ -243,7 +243,7 @@ int engine_attach_stream(engine *e, int32_t channel_id, stream_transport transpo
                  "a BlockPlan session is running on channel %d: stop it before attaching "
                  "another stream",
                  channel_id);
-        pthread_mutex_unlock(&slot->lock);
+        engine_slot_unlock(e, slot);
         return RV_EBUSY;
     }
     int fd = -1;
@@ -262,7 +262,7 @@ int engine_attach_stream(engine *e, int32_t channel_id, stream_transport transpo
         log_write(RV_LOG_INFO, channel_id, NULL, "stream attached to %s%s",
                   transport == STREAM_TRANSPORT_UDS ? "unix:" : "tcp://", endpoint);
     }
-    pthread_mutex_unlock(&slot->lock);
+    engine_slot_unlock(e, slot);
     return rc;
 }
 
@@ -288,7 +288,7 @@ int engine_detach_stream(engine *e, int32_t channel_id, char *msg, size_t msglen
         log_write(RV_LOG_INFO, channel_id, NULL, "stream detached from %s",
                   slot->attached_endpoint);
     }
-    pthread_mutex_unlock(&slot->lock);
+    engine_slot_unlock(e, slot);
     return RV_OK;
 }
 
@@ -436,13 +436,13 @@ int engine_session_start(engine *e, const engine_session_start_request *req,
     config_channel *cc = engine_channel_config(e, req->channel_id, msg, msglen);
     pthread_rwlock_unlock(&e->cfg_lock);
     if (!cc) {
-        pthread_mutex_unlock(&slot->lock);
+        engine_slot_unlock(e, slot);
         return RV_EINVAL;
     }
     rc = session_check_start(slot, req, cc, code, msg, msglen);
     if (rc != RV_OK || *code != SESSION_RESULT_OK) {
         config_channel_free(cc);
-        pthread_mutex_unlock(&slot->lock);
+        engine_slot_unlock(e, slot);
         return rc;
     }
     char handle[64];
@@ -521,7 +521,7 @@ int engine_session_start(engine *e, const engine_session_start_request *req,
         log_write(RV_LOG_WARN, req->channel_id, NULL, "%s", msg);
     }
     config_channel_free(cc);
-    pthread_mutex_unlock(&slot->lock);
+    engine_slot_unlock(e, slot);
     return rc;
 }
 
@@ -568,14 +568,14 @@ int engine_session_feed(engine *e, int32_t channel_id, const plan_block *block,
     if (!bs || !slot->ch || block_session_ended(bs)) {
         snprintf(msg, msglen, "no BlockPlan session on channel %d%s", (int)channel_id,
                  bs && block_session_ended(bs) ? " (it ended: its stream was lost)" : "");
-        pthread_mutex_unlock(&slot->lock);
+        engine_slot_unlock(e, slot);
         return session_refuse(code, SESSION_RESULT_NO_SESSION);
     }
     int pending = block_session_pending(bs);
     if (pending >= block_session_depth(bs)) {
         snprintf(msg, msglen, "Queue full: %d blocks fed but not started (max_queue_depth %d)",
                  pending, (int)block_session_depth(bs));
-        pthread_mutex_unlock(&slot->lock);
+        engine_slot_unlock(e, slot);
         return session_refuse(code, SESSION_RESULT_QUEUE_FULL);
     }
     if (block->start_utc_ms != block_session_last_end_utc_ms(bs)) {
@@ -584,27 +584,27 @@ int engine_session_feed(engine *e, int32_t channel_id, const plan_block *block,
                  ": blocks must be contiguous",
                  block->id ? block->id : "", block->start_utc_ms, block_session_last_id(bs),
                  block_session_last_end_utc_ms(bs));
-        pthread_mutex_unlock(&slot->lock);
+        engine_slot_unlock(e, slot);
         return session_refuse(code, SESSION_RESULT_NOT_CONTIGUOUS);
     }
     pthread_rwlock_rdlock(&e->cfg_lock);
     config_channel *cc = engine_channel_config(e, channel_id, msg, msglen);
     pthread_rwlock_unlock(&e->cfg_lock);
     if (!cc) {
-        pthread_mutex_unlock(&slot->lock);
+        engine_slot_unlock(e, slot);
         return RV_EINVAL;
     }
     rc = session_check_block("block", block, cc, msg, msglen);
     config_channel_free(cc);
     if (rc != RV_OK) {
-        pthread_mutex_unlock(&slot->lock);
+        engine_slot_unlock(e, slot);
         return session_refuse(code, SESSION_RESULT_INVALID_BLOCK);
     }
     char err[512];
     plan *p = session_plan_with(e, slot, block, err, sizeof(err));
     if (!p) {
         snprintf(msg, msglen, "block '%s': %s", block->id ? block->id : "", err);
-        pthread_mutex_unlock(&slot->lock);
+        engine_slot_unlock(e, slot);
         return session_refuse(code, SESSION_RESULT_INVALID_BLOCK);
     }
     block_session_note_fed(bs, block->id, block->start_utc_ms, block->end_utc_ms);
@@ -616,7 +616,7 @@ int engine_session_feed(engine *e, int32_t channel_id, const plan_block *block,
                   "wall-clock position",
                   block->id, now_ms - block->start_utc_ms);
     snprintf(msg, msglen, "Block fed");
-    pthread_mutex_unlock(&slot->lock);
+    engine_slot_unlock(e, slot);
     return RV_OK;
 }
 
@@ -663,7 +663,7 @@ int engine_session_stop(engine *e, int32_t channel_id, const char *reason,
                   reason && reason[0] ? reason : "no reason given", (int)blocks, ct);
     }
     if (slot)
-        pthread_mutex_unlock(&slot->lock);
+        engine_slot_unlock(e, slot);
     if (final_ct_ms)
         *final_ct_ms = ct;
     if (blocks_executed)
@@ -680,6 +680,7 @@ int engine_session_subscribe(engine *e, int32_t channel_id, session_event_fn fn,
     pthread_mutex_lock(&slot->sess_lock);
     int rc = slot->sess ? block_session_subscribe(slot->sess, fn, user, sub_id) : RV_ENOENT;
     pthread_mutex_unlock(&slot->sess_lock);
+    engine_slot_put(e, slot);
     return rc == RV_ESTATE ? RV_ENOENT : rc;
 }
 
@@ -691,5 +692,6 @@ int engine_session_unsubscribe(engine *e, int32_t channel_id, uint64_t sub_id)
     pthread_mutex_lock(&slot->sess_lock);
     int live = slot->sess ? block_session_unsubscribe(slot->sess, sub_id) : 0;
     pthread_mutex_unlock(&slot->sess_lock);
+    engine_slot_put(e, slot);
     return live;
 }
