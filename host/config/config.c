@@ -132,6 +132,9 @@ void config_free(config *cfg)
     free(cfg->path);
     free(cfg->module_dir);
     free(cfg->plans_dir);
+    for (size_t i = 0; cfg->media_roots && i < cfg->media_root_count; i++)
+        free(cfg->media_roots[i]);
+    free(cfg->media_roots);
     for (size_t i = 0; cfg->control_listen && i < cfg->control_listen_count; i++)
         free(cfg->control_listen[i]);
     free(cfg->control_listen);

@@ -26,6 +26,7 @@
 #include "channel/channel_preview.h"
 #include "core/log.h"
 #include "plan/plan.h"
+#include "plan/plan_media.h"
 #include "session/block_session.h"
 #include "telemetry/asrun.h"
 
@@ -183,6 +184,16 @@ int engine_check_plan_producers(const config_channel *ch, const plan *p, char *m
     return RV_OK;
 }
 
+int engine_check_plan_media(engine *e, const plan *p, char *msg, size_t msglen)
+{
+    char err[768];
+    if (plan_check_media_roots(p, e->cfg->media_roots, e->cfg->media_root_count, err,
+                               sizeof(err)) == RV_OK)
+        return RV_OK;
+    snprintf(msg, msglen, "plan '%s': %s", p->handle, err);
+    return RV_EINVAL;
+}
+
 static plan *engine_load_plan(engine *e, const config_channel *cc, const char *handle, char *msg,
                               size_t msglen, int *rc)
 {
@@ -198,7 +209,9 @@ static plan *engine_load_plan(engine *e, const config_channel *cc, const char *h
         *rc = RV_EINVAL;
         return NULL;
     }
-    *rc = engine_check_plan_producers(cc, p, msg, msglen);
+    *rc = engine_check_plan_media(e, p, msg, msglen);
+    if (*rc == RV_OK)
+        *rc = engine_check_plan_producers(cc, p, msg, msglen);
     if (*rc != RV_OK) {
         plan_unref(p);
         return NULL;

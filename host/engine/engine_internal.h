@@ -64,6 +64,10 @@ config_channel *engine_channel_config(engine *e, int32_t id, char *msg, size_t m
 /** Every asset of @p p must be served by a producer bound to @p ch. */
 int engine_check_plan_producers(const config_channel *ch, const plan *p, char *msg,
                                 size_t msglen);
+/** Every file asset of @p p lies in the config's media_roots (none: any).
+ *  RV_EINVAL with "plan 'h': block ... is outside media_roots (...)" in
+ *  @p msg. Hold cfg_lock (read). */
+int engine_check_plan_media(engine *e, const plan *p, char *msg, size_t msglen);
 /** channel_id must be positive; RV_EINVAL with the reason otherwise. */
 int engine_check_id(int32_t channel_id, char *msg, size_t msglen);
 /** Append a sink binding for module @p module with @p values (borrowed) to

@@ -301,16 +301,20 @@ static int session_refuse(session_result *code, session_result value)
 }
 
 /** @p b alone is a valid block; INVALID_BLOCK with the rule otherwise. */
-static int session_check_block(const char *what, const plan_block *b, const config_channel *cc,
-                               char *msg, size_t msglen)
+static int session_check_block(engine *e, const char *what, const plan_block *b,
+                               const config_channel *cc, char *msg, size_t msglen)
 {
-    char err[512];
+    char err[1024];
     plan *one = plan_from_blocks(what, b, 1, 1, err, sizeof(err));
     if (!one) {
         snprintf(msg, msglen, "%s: %s", what, err);
         return RV_EINVAL;
     }
-    int rc = engine_check_plan_producers(cc, one, err, sizeof(err));
+    pthread_rwlock_rdlock(&e->cfg_lock);
+    int rc = engine_check_plan_media(e, one, err, sizeof(err));
+    pthread_rwlock_unlock(&e->cfg_lock);
+    if (rc == RV_OK)
+        rc = engine_check_plan_producers(cc, one, err, sizeof(err));
     if (rc != RV_OK)
         snprintf(msg, msglen, "%s: %s", what, err);
     plan_unref(one);
@@ -371,7 +375,8 @@ static int64_t session_epoch(engine *e, const engine_session_start_request *req)
 }
 
 /** Checks that answer with a result code; RV_OK with *code set when refused. */
-static int session_check_start(channel_slot *slot, const engine_session_start_request *req,
+static int session_check_start(engine *e, channel_slot *slot,
+                               const engine_session_start_request *req,
                                const config_channel *cc, session_result *code, char *msg,
                                size_t msglen)
 {
@@ -411,7 +416,7 @@ static int session_check_start(channel_slot *slot, const engine_session_start_re
         }
     }
     for (size_t i = 0; i < req->block_count; i++) {
-        if (session_check_block(i == 0 ? "block_a" : i == 1 ? "block_b" : "block",
+        if (session_check_block(e, i == 0 ? "block_a" : i == 1 ? "block_b" : "block",
                                 &req->blocks[i], cc, msg, msglen) != RV_OK)
             return session_refuse(code, SESSION_RESULT_INVALID_BLOCK);
     }
@@ -439,7 +444,7 @@ int engine_session_start(engine *e, const engine_session_start_request *req,
         engine_slot_unlock(e, slot);
         return RV_EINVAL;
     }
-    rc = session_check_start(slot, req, cc, code, msg, msglen);
+    rc = session_check_start(e, slot, req, cc, code, msg, msglen);
     if (rc != RV_OK || *code != SESSION_RESULT_OK) {
         config_channel_free(cc);
         engine_slot_unlock(e, slot);
@@ -594,7 +599,7 @@ int engine_session_feed(engine *e, int32_t channel_id, const plan_block *block,
         engine_slot_unlock(e, slot);
         return RV_EINVAL;
     }
-    rc = session_check_block("block", block, cc, msg, msglen);
+    rc = session_check_block(e, "block", block, cc, msg, msglen);
     config_channel_free(cc);
     if (rc != RV_OK) {
         engine_slot_unlock(e, slot);

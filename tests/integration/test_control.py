@@ -265,6 +265,9 @@ class Suite:
             ("StartChannel 5000-byte program_format_json",
              lambda: self.start(6, "demo", program_format_json=" " * 5000), "too long"),
         ]
+        if self.real:
+            cases.append(("StartChannel on a plan reaching ../../etc/passwd (media_roots)",
+                          lambda: self.start(6, "escape"), "outside media_roots ("))
         for what, call, needle in cases:
             r = call()
             self.ok(not r.success and needle in r.message,
