@@ -21,6 +21,7 @@
 
 #include "config/config.h"
 #include "plan/plan.h"
+#include "plan/plan_media.h"
 
 /** Most distinct URIs reported per plan (a looping plan repeats them). */
 #define CHECK_SEEN_MAX 256
@@ -161,6 +162,14 @@ void cli_check_config(FILE *out, const config *cfg, int *errors, int *warnings)
             fprintf(out, "%s:%d: channels: channel %d: autostart_plan: %s\n", cfg->path, ch->line,
                     ch->id, err);
             (*errors)++;
+            continue;
+        }
+        if (plan_check_media_roots(p, cfg->media_roots, cfg->media_root_count, err,
+                                   sizeof(err)) != RV_OK) {
+            fprintf(out, "%s:%d: channels: channel %d: autostart_plan '%s': %s\n", cfg->path,
+                    ch->line, ch->id, ch->autostart_plan, err);
+            (*errors)++;
+            plan_unref(p);
             continue;
         }
         *warnings += check_plan_media(out, cfg, ch, p);

@@ -21,7 +21,7 @@
 /** How long start waits (real time) for the first frame. */
 #define PRIME_TIMEOUT_NS (10LL * 1000 * 1000 * 1000)
 
-void channel_set_error(channel *ch, const char *fmt, ...)
+void channel_set_error(channel *ch, const char *public_reason, const char *fmt, ...)
 {
     va_list ap;
     char text[256];
@@ -30,6 +30,8 @@ void channel_set_error(channel *ch, const char *fmt, ...)
     va_end(ap);
     pthread_mutex_lock(&ch->status_lock);
     snprintf(ch->last_error, sizeof(ch->last_error), "%s", text);
+    snprintf(ch->public_error, sizeof(ch->public_error), "%s",
+             public_reason ? public_reason : text);
     pthread_mutex_unlock(&ch->status_lock);
     log_write(RV_LOG_WARN, ch->id, NULL, "%s", text);
 }
@@ -101,6 +103,8 @@ void channel_on_event(void *owner, rv_context *ctx, rv_event_type type, int code
     pthread_mutex_lock(&ch->status_lock);
     snprintf(ch->last_error, sizeof(ch->last_error), "%s: %s (%s)", subject ? subject : "",
              message ? message : "", rv_strerror(code));
+    snprintf(ch->public_error, sizeof(ch->public_error), "%s",
+             type == RV_EVENT_ASSET_ERROR ? "asset unavailable" : "sink error");
     pthread_mutex_unlock(&ch->status_lock);
 }
 
@@ -531,6 +535,7 @@ void channel_status_get(channel *ch, channel_status *out)
     snprintf(out->event_id, sizeof(out->event_id), "%s", ch->now_event);
     snprintf(out->asset_uri, sizeof(out->asset_uri), "%s", ch->now_asset);
     snprintf(out->last_error, sizeof(out->last_error), "%s", ch->last_error);
+    snprintf(out->public_error, sizeof(out->public_error), "%s", ch->public_error);
     out->segment_start_utc_ms = ch->now_pos.start_utc_ms;
     out->segment_end_utc_ms = ch->now_pos.end_utc_ms;
     snprintf(out->next_block_id, sizeof(out->next_block_id), "%s", ch->next_block);

@@ -196,6 +196,7 @@ struct channel {
     char now_event[256];
     char now_asset[256];
     char last_error[256];
+    char public_error[96];   /**< last_error without asset names or system error texts */
     timeline_pos next_pos;
     char next_block[256];
     int32_t next_segment;
@@ -291,6 +292,11 @@ void channel_notes_take(channel *ch, const char *uri, char *out, size_t len);
 /** Event callback for every module instance of the channel. Thread: any. */
 void channel_on_event(void *owner, rv_context *ctx, rv_event_type type, int code,
                       const char *subject, const char *message);
-void channel_set_error(channel *ch, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/** Set the channel's last error (logged, in status) and @p public_reason
+ *  (borrowed; NULL: the same text), what unauthenticated /healthz shows: it
+ *  must not name files or carry a system error text (permission denied vs
+ *  not media would say which files exist). */
+void channel_set_error(channel *ch, const char *public_reason, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 #endif

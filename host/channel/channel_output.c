@@ -370,7 +370,7 @@ static void output_fill(channel *ch, output_state *os, int64_t n, rv_tick *t)
             atomic_store(&ch->state, CHANNEL_BUFFERING);
     } else if (atomic_load(&ch->state) != CHANNEL_ERROR) {
         atomic_store(&ch->state, CHANNEL_ERROR);
-        channel_set_error(ch, "no frame ready at tick %" PRId64 ": airing the slate", n);
+        channel_set_error(ch, NULL, "no frame ready at tick %" PRId64 ": airing the slate", n);
     }
 }
 

@@ -305,7 +305,8 @@ static void producer_fail(channel *ch, producer_state *ps, int rc, int retry)
 {
     const plan_segment *s = timeline_segment(ps->plan, &ps->pos);
     atomic_fetch_add(&ch->producer_errors, 1);
-    channel_set_error(ch, "asset '%s' failed at tick %" PRId64 ": %s", s ? s->asset_uri : "",
+    channel_set_error(ch, "asset unavailable: airing the slate",
+                      "asset '%s' failed at tick %" PRId64 ": %s", s ? s->asset_uri : "",
                       ps->t, rv_strerror(rc));
     producer_enter_slate(ch, ps, 1);
     ps->retry_tick = INT64_MAX;

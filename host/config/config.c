@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/conf_text.h"
+
 static const char *const config_root_keys[] = {"engine", "profiles", "channels", "channel_defaults",
                                                NULL};
 
@@ -57,6 +59,10 @@ static int config_load_source(const char *path, const char *text, config **out, 
         }
         config_set_include_dir(&cf, dir[0] ? dir : ".");
     }
+    rc = text ? conf_text_check(text, strlen(text), path, err, errlen)
+              : conf_text_check_stream(f, path, err, errlen);
+    if (rc != RV_OK)
+        goto fail;
     if ((text ? config_read_string(&cf, text) : config_read(&cf, f)) != CONFIG_TRUE) {
         rc = RV_EINVAL;
         if (err && errlen)
@@ -126,6 +132,9 @@ void config_free(config *cfg)
     free(cfg->path);
     free(cfg->module_dir);
     free(cfg->plans_dir);
+    for (size_t i = 0; cfg->media_roots && i < cfg->media_root_count; i++)
+        free(cfg->media_roots[i]);
+    free(cfg->media_roots);
     for (size_t i = 0; cfg->control_listen && i < cfg->control_listen_count; i++)
         free(cfg->control_listen[i]);
     free(cfg->control_listen);

@@ -74,6 +74,10 @@ typedef struct config {
                                     config file writes a string or a list. */
     char *plans_dir;           /**< resolved, owned, NULL = none (plan handles
                                     are then refused; autostart_plan needs it) */
+    char **media_roots;        /**< folders every file asset must lie in, each
+                                    resolved against the config's folder; owned;
+                                    none (count 0): no restriction */
+    size_t media_root_count;
     rv_log_level log_level;
     char **control_listen;     /**< gRPC addresses ("unix:PATH", "HOST:PORT"), owned */
     size_t control_listen_count;

@@ -1,8 +1,8 @@
 /**
  * @file host/config/config_engine.c
  * @short The config file's engine section: module_dir (one folder or a search
- *        path), plans_dir, asrun_dir, log_level, control_listen (one address
- *        or a list), metrics_listen and http_outputs.
+ *        path), plans_dir, media_roots, asrun_dir, log_level, control_listen
+ *        (one address or a list), metrics_listen and http_outputs.
  *
  * Owns nothing itself: what it reads goes into the config it is given, which
  * owns it. Thread: the main thread.
@@ -16,8 +16,8 @@
 #include "core/log.h"
 
 static const char *const config_engine_keys[] = {
-    "module_dir", "plans_dir", "log_level", "control_listen", "metrics_listen", "asrun_dir",
-    "http_outputs", NULL};
+    "module_dir", "plans_dir", "media_roots", "log_level", "control_listen", "metrics_listen",
+    "asrun_dir", "http_outputs", NULL};
 
 /* "HOST:PORT" with a non-empty host and a port 0..65535 (config.h). */
 int config_host_port_valid(const char *s)
@@ -170,6 +170,43 @@ static int config_read_module_dirs(const config_parse *p, const config_setting_t
     return RV_OK;
 }
 
+/** engine.media_roots: one folder (a string) or a non-empty list of folders,
+ *  each resolved against the config's folder. Left out: no restriction. */
+static int config_read_media_roots(const config_parse *p, const config_setting_t *eng,
+                                   config *cfg)
+{
+    const config_setting_t *s = config_setting_get_member(eng, "media_roots");
+    if (!s)
+        return RV_OK;
+    int single = config_setting_type(s) == CONFIG_TYPE_STRING;
+    if (!single && !config_setting_is_array(s) && !config_setting_is_list(s))
+        return config_fail(p, config_line(s), "engine.media_roots",
+                           "must be a string or a list of strings (folders)");
+    int n = single ? 1 : config_setting_length(s);
+    if (n == 0)
+        return config_fail(p, config_line(s), "engine.media_roots",
+                           "must not be empty (leave it out for no restriction)");
+    cfg->media_roots = calloc((size_t)n, sizeof(*cfg->media_roots));
+    if (!cfg->media_roots)
+        return config_oom(p, config_line(s), "engine.media_roots");
+    for (int i = 0; i < n; i++) {
+        const config_setting_t *e = single ? s : config_setting_get_elem(s, (unsigned)i);
+        char key[CONFIG_KEY_MAX];
+        config_key_index(key, sizeof(key), "engine.media_roots", i);
+        if (config_setting_type(e) != CONFIG_TYPE_STRING)
+            return config_fail(p, config_line(e), single ? "engine.media_roots" : key,
+                               "must be a string (a folder)");
+        const char *v = config_setting_get_string(e);
+        if (!v[0])
+            return config_fail(p, config_line(e), single ? "engine.media_roots" : key,
+                               "must not be empty");
+        if (!(cfg->media_roots[i] = config_resolve(p->dir, v)))
+            return config_oom(p, config_line(e), key);
+        cfg->media_root_count = (size_t)i + 1;
+    }
+    return RV_OK;
+}
+
 /** engine.http_outputs: a list of "ts", "m3u", "hls"; all when left out. */
 static int config_read_http_outputs(const config_parse *p, const config_setting_t *eng,
                                     config *cfg)
@@ -212,6 +249,7 @@ int config_read_engine(const config_parse *p, const config_setting_t *root, conf
         return rc;
     if ((rc = config_read_module_dirs(p, eng, cfg)) ||
         (rc = config_read_dir(p, eng, "plans_dir", 0, &cfg->plans_dir)) ||
+        (rc = config_read_media_roots(p, eng, cfg)) ||
         (rc = config_read_dir(p, eng, "asrun_dir", 0, &cfg->asrun_dir)))
         return rc;
 

@@ -137,6 +137,14 @@ static int control_start_checks(const Retrovue__Playout__StartBlockPlanSessionRe
     if (rc == RV_OK)
         rc = control_check_text("evidence_endpoint", req->evidence_endpoint,
                                 CONTROL_MAX_TEXT_BYTES, msg, msglen);
+    /* the epoch is an instant like a block's: the same plan limits */
+    if (rc == RV_OK && req->join_utc_ms != 0 &&
+        (req->join_utc_ms < PLAN_UTC_MIN_MS || req->join_utc_ms > PLAN_UTC_MAX_MS)) {
+        snprintf(msg, msglen, "join_utc_ms %lld is outside the plan limits [%lld, %lld]",
+                 (long long)req->join_utc_ms, (long long)PLAN_UTC_MIN_MS,
+                 (long long)PLAN_UTC_MAX_MS);
+        rc = RV_EINVAL;
+    }
     /* RetroVue's engine falls back to 640x480 on a bad format; a session
      * at a format nobody asked for is worse than a clear refusal. */
     if (rc == RV_OK)

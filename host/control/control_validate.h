@@ -14,15 +14,18 @@
 
 #include <retrovue/format.h>
 
-/** Longest plan handle accepted, in bytes (the engine's text fields hold 255). */
-#define CONTROL_MAX_HANDLE_BYTES 255
+#include "plan/plan.h"
+
+/** Longest plan handle accepted, in bytes: the plan layer's limit, so a
+ *  handle the control plane accepts is never refused for its length later. */
+#define CONTROL_MAX_HANDLE_BYTES PLAN_HANDLE_MAX_BYTES
 /** Longest program_format_json accepted, in bytes. */
 #define CONTROL_MAX_FORMAT_JSON_BYTES 4096
 
 /** channel_id > 0. RV_OK or RV_EINVAL. */
 int control_check_channel_id(int32_t channel_id, char *err, size_t errlen);
 
-/** A plan handle: 1..255 bytes of [A-Za-z0-9_.-], not starting with '.',
+/** A plan handle: 1..CONTROL_MAX_HANDLE_BYTES (128) bytes of [A-Za-z0-9_.-], not starting with '.',
  *  no "..", no '/' (a handle never leaves the plans directory; the same
  *  rule as plan_handle_valid()). RV_OK or RV_EINVAL. */
 int control_check_plan_handle(const char *handle, char *err, size_t errlen);

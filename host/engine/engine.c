@@ -3,9 +3,12 @@
  * @short The engine: a slot per channel id, each with its own lock, and the
  *        control API on top (start, update, stop, status).
  *
- * Slots are created on first use and live as long as the engine, so a slot
- * pointer taken under the engine lock stays valid after it is released. Every
- * call validates its request before it touches a running channel.
+ * Slots are created on first use and counted: every call that takes a slot
+ * pointer (engine_slot, a snapshot) holds a use until engine_slot_put, so the
+ * pointer stays valid after the engine lock is released. The last use of a
+ * slot that holds nothing (no channel, no session, no attached stream) frees
+ * it, so refused starts for ever-new ids cannot grow the engine. Every call
+ * validates its request before it touches a running channel.
  */
 #include "engine/engine.h"
 
@@ -23,6 +26,7 @@
 #include "channel/channel_preview.h"
 #include "core/log.h"
 #include "plan/plan.h"
+#include "plan/plan_media.h"
 #include "session/block_session.h"
 #include "telemetry/asrun.h"
 
@@ -63,18 +67,22 @@ void engine_asrun_counts(engine *e, uint64_t *written, uint64_t *dropped)
     *dropped = e->asrun ? asrun_writer_dropped(e->asrun) : 0;
 }
 
+static void engine_slot_free(channel_slot *slot)
+{
+    pthread_mutex_destroy(&slot->lock);
+    pthread_mutex_destroy(&slot->sess_lock);
+    if (slot->attached_fd >= 0)
+        close(slot->attached_fd);
+    free(slot);
+}
+
 void engine_destroy(engine *e)
 {
     if (!e)
         return;
     engine_stop_all(e);
-    for (size_t i = 0; i < e->slot_count; i++) {
-        pthread_mutex_destroy(&e->slots[i]->lock);
-        pthread_mutex_destroy(&e->slots[i]->sess_lock);
-        if (e->slots[i]->attached_fd >= 0)
-            close(e->slots[i]->attached_fd);
-        free(e->slots[i]);
-    }
+    for (size_t i = 0; i < e->slot_count; i++)
+        engine_slot_free(e->slots[i]);
     free(e->slots);
     pthread_mutex_destroy(&e->lock);
     pthread_rwlock_destroy(&e->cfg_lock);
@@ -89,6 +97,8 @@ channel_slot *engine_slot(engine *e, int32_t id, int create)
     for (size_t i = 0; i < e->slot_count && !found; i++)
         if (e->slots[i]->id == id)
             found = e->slots[i];
+    if (found)
+        found->users++;
     if (!found && create) {
         if (e->slot_count == e->slot_capacity) {
             size_t cap = e->slot_capacity ? e->slot_capacity * 2 : 8;
@@ -104,11 +114,49 @@ channel_slot *engine_slot(engine *e, int32_t id, int create)
             found->session_fd = -1;
             pthread_mutex_init(&found->lock, NULL);
             pthread_mutex_init(&found->sess_lock, NULL);
+            found->users = 1;
             e->slots[e->slot_count++] = found;
         }
     }
     pthread_mutex_unlock(&e->lock);
     return found;
+}
+
+void engine_slot_put(engine *e, channel_slot *slot)
+{
+    if (!slot)
+        return;
+    channel_slot *drop = NULL;
+    pthread_mutex_lock(&e->lock);
+    /* users == 0: no other call holds the pointer and none can take it
+     * without e->lock, so its fields are stable here */
+    if (--slot->users == 0 && !slot->ch && !slot->sess && slot->attached_fd < 0) {
+        for (size_t i = 0; i < e->slot_count; i++) {
+            if (e->slots[i] != slot)
+                continue;
+            memmove(&e->slots[i], &e->slots[i + 1], (e->slot_count - i - 1) * sizeof(*e->slots));
+            e->slot_count--;
+            drop = slot;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&e->lock);
+    if (drop)
+        engine_slot_free(drop);
+}
+
+void engine_slot_unlock(engine *e, channel_slot *slot)
+{
+    pthread_mutex_unlock(&slot->lock);
+    engine_slot_put(e, slot);
+}
+
+size_t engine_slot_count(engine *e)
+{
+    pthread_mutex_lock(&e->lock);
+    size_t n = e->slot_count;
+    pthread_mutex_unlock(&e->lock);
+    return n;
 }
 
 /** Every asset of @p p must be served by a producer bound to @p ch. */
@@ -136,6 +184,16 @@ int engine_check_plan_producers(const config_channel *ch, const plan *p, char *m
     return RV_OK;
 }
 
+int engine_check_plan_media(engine *e, const plan *p, char *msg, size_t msglen)
+{
+    char err[768];
+    if (plan_check_media_roots(p, e->cfg->media_roots, e->cfg->media_root_count, err,
+                               sizeof(err)) == RV_OK)
+        return RV_OK;
+    snprintf(msg, msglen, "plan '%s': %s", p->handle, err);
+    return RV_EINVAL;
+}
+
 static plan *engine_load_plan(engine *e, const config_channel *cc, const char *handle, char *msg,
                               size_t msglen, int *rc)
 {
@@ -151,7 +209,9 @@ static plan *engine_load_plan(engine *e, const config_channel *cc, const char *h
         *rc = RV_EINVAL;
         return NULL;
     }
-    *rc = engine_check_plan_producers(cc, p, msg, msglen);
+    *rc = engine_check_plan_media(e, p, msg, msglen);
+    if (*rc == RV_OK)
+        *rc = engine_check_plan_producers(cc, p, msg, msglen);
     if (*rc != RV_OK) {
         plan_unref(p);
         return NULL;
@@ -283,7 +343,7 @@ static channel_slot *engine_lock_running(engine *e, int32_t id)
     pthread_mutex_lock(&slot->lock);
     if (slot->ch)
         return slot;
-    pthread_mutex_unlock(&slot->lock);
+    engine_slot_unlock(e, slot);
     return NULL;
 }
 
@@ -302,7 +362,7 @@ int engine_start_channel(engine *e, const engine_start_request *req, char *msg, 
         snprintf(msg, msglen,
                  "channel %d runs a BlockPlan session; StopBlockPlanSession before StartChannel",
                  req->channel_id);
-        pthread_mutex_unlock(&slot->lock);
+        engine_slot_unlock(e, slot);
         return RV_EBUSY;
     }
     if (slot->ch) {
@@ -317,14 +377,14 @@ int engine_start_channel(engine *e, const engine_start_request *req, char *msg, 
                      req->channel_id, on_air);
             rc = RV_EBUSY;
         }
-        pthread_mutex_unlock(&slot->lock);
+        engine_slot_unlock(e, slot);
         return rc;
     }
     pthread_rwlock_rdlock(&e->cfg_lock);
     config_channel *cc = engine_channel_config(e, req->channel_id, msg, msglen);
     if (!cc) {
         pthread_rwlock_unlock(&e->cfg_lock);
-        pthread_mutex_unlock(&slot->lock);
+        engine_slot_unlock(e, slot);
         return RV_EINVAL;
     }
     rc = req->port > 0 ? engine_apply_port(e, cc, req->port, msg, msglen) : RV_OK;
@@ -349,7 +409,7 @@ int engine_start_channel(engine *e, const engine_start_request *req, char *msg, 
             snprintf(msg, msglen, "channel %d could not start: %s", req->channel_id, err);
     }
     config_channel_free(cc);
-    pthread_mutex_unlock(&slot->lock);
+    engine_slot_unlock(e, slot);
     if (rc != RV_OK)
         log_write(RV_LOG_WARN, req->channel_id, NULL, "StartChannel refused: %s", msg);
     return rc;
@@ -371,12 +431,12 @@ int engine_update_plan(engine *e, int32_t channel_id, const char *plan_handle, c
                  "channel %d runs a BlockPlan session: its plan is the blocks fed with "
                  "FeedBlockPlan",
                  channel_id);
-        pthread_mutex_unlock(&slot->lock);
+        engine_slot_unlock(e, slot);
         return RV_ESTATE;
     }
     if (strcmp(channel_plan_handle(slot->ch), plan_handle) == 0) {
         snprintf(msg, msglen, "channel %d is already on plan '%s'", channel_id, plan_handle);
-        pthread_mutex_unlock(&slot->lock);
+        engine_slot_unlock(e, slot);
         return RV_OK;
     }
     pthread_rwlock_rdlock(&e->cfg_lock);
@@ -391,7 +451,7 @@ int engine_update_plan(engine *e, int32_t channel_id, const char *plan_handle, c
         rc = RV_EINVAL;
     }
     config_channel_free(cc);
-    pthread_mutex_unlock(&slot->lock);
+    engine_slot_unlock(e, slot);
     return rc;
 }
 
@@ -411,11 +471,12 @@ int engine_stop_channel(engine *e, int32_t channel_id, char *msg, size_t msglen)
     slot->ch = NULL;
     engine_session_end_locked(slot, "stopped", NULL, NULL);
     snprintf(msg, msglen, "channel %d stopped", channel_id);
-    pthread_mutex_unlock(&slot->lock);
+    engine_slot_unlock(e, slot);
     return RV_OK;
 }
 
-/** A snapshot of the slot pointers (slots live as long as the engine). */
+/** A snapshot of the slot pointers, each with a use taken; give them back
+ *  with engine_slots_release. */
 static channel_slot **engine_slots_snapshot(engine *e, size_t *count)
 {
     pthread_mutex_lock(&e->lock);
@@ -424,9 +485,19 @@ static channel_slot **engine_slots_snapshot(engine *e, size_t *count)
     if (copy && e->slot_count) {
         memcpy(copy, e->slots, e->slot_count * sizeof(*copy));
         *count = e->slot_count;
+        for (size_t i = 0; i < e->slot_count; i++)
+            e->slots[i]->users++;
     }
     pthread_mutex_unlock(&e->lock);
     return copy;
+}
+
+/** Give back the uses of a snapshot and free it. */
+static void engine_slots_release(engine *e, channel_slot **slots, size_t n)
+{
+    for (size_t i = 0; slots && i < n; i++)
+        engine_slot_put(e, slots[i]);
+    free(slots);
 }
 
 void engine_stop_all(engine *e)
@@ -442,7 +513,7 @@ void engine_stop_all(engine *e)
         engine_session_end_locked(slots[i], "shutdown", NULL, NULL);
         pthread_mutex_unlock(&slots[i]->lock);
     }
-    free(slots);
+    engine_slots_release(e, slots, n);
 }
 
 int engine_channel_status(engine *e, int32_t channel_id, channel_status *out)
@@ -451,7 +522,7 @@ int engine_channel_status(engine *e, int32_t channel_id, channel_status *out)
     if (!slot)
         return RV_ENOENT;
     channel_status_get(slot->ch, out);
-    pthread_mutex_unlock(&slot->lock);
+    engine_slot_unlock(e, slot);
     return RV_OK;
 }
 
@@ -465,7 +536,7 @@ int engine_list_channels(engine *e, channel_status **out, size_t *count)
         return RV_ENOMEM;
     channel_status *list = calloc(n ? n : 1, sizeof(*list));
     if (!list) {
-        free(slots);
+        engine_slots_release(e, slots, n);
         return RV_ENOMEM;
     }
     size_t filled = 0;
@@ -475,7 +546,7 @@ int engine_list_channels(engine *e, channel_status **out, size_t *count)
             channel_status_get(slots[i]->ch, &list[filled++]);
         pthread_mutex_unlock(&slots[i]->lock);
     }
-    free(slots);
+    engine_slots_release(e, slots, n);
     *out = list;
     *count = filled;
     return RV_OK;
@@ -491,7 +562,7 @@ int engine_channel_preview(engine *e, int32_t channel_id, char *mime, size_t mim
         return RV_ENOENT;
     int rc = channel_preview_copy(channel_get_preview(slot->ch), mime, mimelen, data, len,
                                   version, tick);
-    pthread_mutex_unlock(&slot->lock);
+    engine_slot_unlock(e, slot);
     return rc;
 }
 
@@ -502,7 +573,7 @@ int engine_channel_stream(engine *e, int32_t channel_id, struct stream_hub **out
     if (!slot)
         return RV_ENOENT;
     *out = channel_stream_hub(slot->ch);
-    pthread_mutex_unlock(&slot->lock);
+    engine_slot_unlock(e, slot);
     return *out ? RV_OK : RV_ENOTSUP;
 }
 
@@ -564,7 +635,7 @@ const config *engine_reload(engine *e, const config *cfg, int *refused)
         }
         pthread_mutex_unlock(&slots[i]->lock);
     }
-    free(slots);
+    engine_slots_release(e, slots, n);
     return old;
 }
 
@@ -592,7 +663,7 @@ void engine_run_until(engine *e, int64_t stop_utc_ms)
             nanosleep(&ts, NULL);
         }
     }
-    free(slots);
+    engine_slots_release(e, slots, n);
     if (!any)
         clock_sleep_until(e->clock, stop_utc_ms * 1000000);
 }

@@ -83,7 +83,9 @@ typedef struct channel_status {
     int64_t next_end_utc_ms;
     int64_t position_ms;           /**< position in the asset of the last tick, -1 if none */
     rv_program_format format;
-    char last_error[ENGINE_TEXT];
+    char last_error[ENGINE_TEXT];  /**< detail: asset, reason (control plane, log) */
+    char public_error[ENGINE_TEXT]; /**< the same without file names or system error
+                                         texts ("asset unavailable"): for /healthz */
     size_t sink_count;
     sink_status sinks[ENGINE_MAX_SINKS];
 } channel_status;

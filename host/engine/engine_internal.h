@@ -18,6 +18,7 @@ struct block_session;
 
 typedef struct channel_slot {
     int32_t id;
+    int users;              /**< e->lock: calls holding this pointer (engine_slot_put) */
     pthread_mutex_t lock;   /**< held for the whole of one control call */
     channel *ch;            /**< NULL when stopped */
     int32_t port;           /**< StartChannel's port override, 0 if none */
@@ -47,14 +48,26 @@ struct engine {
 
 
 /** The slot for @p id, created on first use (when @p create); NULL when out
- *  of memory or absent. Slots live as long as the engine. */
+ *  of memory or absent. The caller holds one use of it and gives it back
+ *  with engine_slot_put (or engine_slot_unlock). */
 channel_slot *engine_slot(engine *e, int32_t id, int create);
+/** Give back a use of @p slot (NULL: no-op); the last use of a slot holding
+ *  no channel, session or attached stream frees it. Slot lock not held. */
+void engine_slot_put(engine *e, channel_slot *slot);
+/** Unlock @p slot's lock, then engine_slot_put. */
+void engine_slot_unlock(engine *e, channel_slot *slot);
+/** How many slots the engine holds now (tests). */
+size_t engine_slot_count(engine *e);
 /** The configured channel for @p id, or one made from channel_defaults; the
  *  caller frees it. NULL with the reason in @p msg. Hold cfg_lock (read). */
 config_channel *engine_channel_config(engine *e, int32_t id, char *msg, size_t msglen);
 /** Every asset of @p p must be served by a producer bound to @p ch. */
 int engine_check_plan_producers(const config_channel *ch, const plan *p, char *msg,
                                 size_t msglen);
+/** Every file asset of @p p lies in the config's media_roots (none: any).
+ *  RV_EINVAL with "plan 'h': block ... is outside media_roots (...)" in
+ *  @p msg. Hold cfg_lock (read). */
+int engine_check_plan_media(engine *e, const plan *p, char *msg, size_t msglen);
 /** channel_id must be positive; RV_EINVAL with the reason otherwise. */
 int engine_check_id(int32_t channel_id, char *msg, size_t msglen);
 /** Append a sink binding for module @p module with @p values (borrowed) to

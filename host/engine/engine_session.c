@@ -235,7 +235,7 @@ int engine_attach_stream(engine *e, int32_t channel_id, stream_transport transpo
     pthread_mutex_lock(&slot->lock);
     if (slot->attached_fd >= 0 && !replace) {
         snprintf(msg, msglen, "Already attached; set replace_existing=true to replace");
-        pthread_mutex_unlock(&slot->lock);
+        engine_slot_unlock(e, slot);
         return RV_EBUSY;
     }
     if (slot->sess) {
@@ -243,7 +243,7 @@ int engine_attach_stream(engine *e, int32_t channel_id, stream_transport transpo
                  "a BlockPlan session is running on channel %d: stop it before attaching "
                  "another stream",
                  channel_id);
-        pthread_mutex_unlock(&slot->lock);
+        engine_slot_unlock(e, slot);
         return RV_EBUSY;
     }
     int fd = -1;
@@ -262,7 +262,7 @@ int engine_attach_stream(engine *e, int32_t channel_id, stream_transport transpo
         log_write(RV_LOG_INFO, channel_id, NULL, "stream attached to %s%s",
                   transport == STREAM_TRANSPORT_UDS ? "unix:" : "tcp://", endpoint);
     }
-    pthread_mutex_unlock(&slot->lock);
+    engine_slot_unlock(e, slot);
     return rc;
 }
 
@@ -288,7 +288,7 @@ int engine_detach_stream(engine *e, int32_t channel_id, char *msg, size_t msglen
         log_write(RV_LOG_INFO, channel_id, NULL, "stream detached from %s",
                   slot->attached_endpoint);
     }
-    pthread_mutex_unlock(&slot->lock);
+    engine_slot_unlock(e, slot);
     return RV_OK;
 }
 
@@ -301,16 +301,20 @@ static int session_refuse(session_result *code, session_result value)
 }
 
 /** @p b alone is a valid block; INVALID_BLOCK with the rule otherwise. */
-static int session_check_block(const char *what, const plan_block *b, const config_channel *cc,
-                               char *msg, size_t msglen)
+static int session_check_block(engine *e, const char *what, const plan_block *b,
+                               const config_channel *cc, char *msg, size_t msglen)
 {
-    char err[512];
+    char err[1024];
     plan *one = plan_from_blocks(what, b, 1, 1, err, sizeof(err));
     if (!one) {
         snprintf(msg, msglen, "%s: %s", what, err);
         return RV_EINVAL;
     }
-    int rc = engine_check_plan_producers(cc, one, err, sizeof(err));
+    pthread_rwlock_rdlock(&e->cfg_lock);
+    int rc = engine_check_plan_media(e, one, err, sizeof(err));
+    pthread_rwlock_unlock(&e->cfg_lock);
+    if (rc == RV_OK)
+        rc = engine_check_plan_producers(cc, one, err, sizeof(err));
     if (rc != RV_OK)
         snprintf(msg, msglen, "%s: %s", what, err);
     plan_unref(one);
@@ -371,7 +375,8 @@ static int64_t session_epoch(engine *e, const engine_session_start_request *req)
 }
 
 /** Checks that answer with a result code; RV_OK with *code set when refused. */
-static int session_check_start(channel_slot *slot, const engine_session_start_request *req,
+static int session_check_start(engine *e, channel_slot *slot,
+                               const engine_session_start_request *req,
                                const config_channel *cc, session_result *code, char *msg,
                                size_t msglen)
 {
@@ -411,7 +416,7 @@ static int session_check_start(channel_slot *slot, const engine_session_start_re
         }
     }
     for (size_t i = 0; i < req->block_count; i++) {
-        if (session_check_block(i == 0 ? "block_a" : i == 1 ? "block_b" : "block",
+        if (session_check_block(e, i == 0 ? "block_a" : i == 1 ? "block_b" : "block",
                                 &req->blocks[i], cc, msg, msglen) != RV_OK)
             return session_refuse(code, SESSION_RESULT_INVALID_BLOCK);
     }
@@ -436,13 +441,13 @@ int engine_session_start(engine *e, const engine_session_start_request *req,
     config_channel *cc = engine_channel_config(e, req->channel_id, msg, msglen);
     pthread_rwlock_unlock(&e->cfg_lock);
     if (!cc) {
-        pthread_mutex_unlock(&slot->lock);
+        engine_slot_unlock(e, slot);
         return RV_EINVAL;
     }
-    rc = session_check_start(slot, req, cc, code, msg, msglen);
+    rc = session_check_start(e, slot, req, cc, code, msg, msglen);
     if (rc != RV_OK || *code != SESSION_RESULT_OK) {
         config_channel_free(cc);
-        pthread_mutex_unlock(&slot->lock);
+        engine_slot_unlock(e, slot);
         return rc;
     }
     char handle[64];
@@ -521,7 +526,7 @@ int engine_session_start(engine *e, const engine_session_start_request *req,
         log_write(RV_LOG_WARN, req->channel_id, NULL, "%s", msg);
     }
     config_channel_free(cc);
-    pthread_mutex_unlock(&slot->lock);
+    engine_slot_unlock(e, slot);
     return rc;
 }
 
@@ -568,14 +573,14 @@ int engine_session_feed(engine *e, int32_t channel_id, const plan_block *block,
     if (!bs || !slot->ch || block_session_ended(bs)) {
         snprintf(msg, msglen, "no BlockPlan session on channel %d%s", (int)channel_id,
                  bs && block_session_ended(bs) ? " (it ended: its stream was lost)" : "");
-        pthread_mutex_unlock(&slot->lock);
+        engine_slot_unlock(e, slot);
         return session_refuse(code, SESSION_RESULT_NO_SESSION);
     }
     int pending = block_session_pending(bs);
     if (pending >= block_session_depth(bs)) {
         snprintf(msg, msglen, "Queue full: %d blocks fed but not started (max_queue_depth %d)",
                  pending, (int)block_session_depth(bs));
-        pthread_mutex_unlock(&slot->lock);
+        engine_slot_unlock(e, slot);
         return session_refuse(code, SESSION_RESULT_QUEUE_FULL);
     }
     if (block->start_utc_ms != block_session_last_end_utc_ms(bs)) {
@@ -584,27 +589,27 @@ int engine_session_feed(engine *e, int32_t channel_id, const plan_block *block,
                  ": blocks must be contiguous",
                  block->id ? block->id : "", block->start_utc_ms, block_session_last_id(bs),
                  block_session_last_end_utc_ms(bs));
-        pthread_mutex_unlock(&slot->lock);
+        engine_slot_unlock(e, slot);
         return session_refuse(code, SESSION_RESULT_NOT_CONTIGUOUS);
     }
     pthread_rwlock_rdlock(&e->cfg_lock);
     config_channel *cc = engine_channel_config(e, channel_id, msg, msglen);
     pthread_rwlock_unlock(&e->cfg_lock);
     if (!cc) {
-        pthread_mutex_unlock(&slot->lock);
+        engine_slot_unlock(e, slot);
         return RV_EINVAL;
     }
-    rc = session_check_block("block", block, cc, msg, msglen);
+    rc = session_check_block(e, "block", block, cc, msg, msglen);
     config_channel_free(cc);
     if (rc != RV_OK) {
-        pthread_mutex_unlock(&slot->lock);
+        engine_slot_unlock(e, slot);
         return session_refuse(code, SESSION_RESULT_INVALID_BLOCK);
     }
     char err[512];
     plan *p = session_plan_with(e, slot, block, err, sizeof(err));
     if (!p) {
         snprintf(msg, msglen, "block '%s': %s", block->id ? block->id : "", err);
-        pthread_mutex_unlock(&slot->lock);
+        engine_slot_unlock(e, slot);
         return session_refuse(code, SESSION_RESULT_INVALID_BLOCK);
     }
     block_session_note_fed(bs, block->id, block->start_utc_ms, block->end_utc_ms);
@@ -616,7 +621,7 @@ int engine_session_feed(engine *e, int32_t channel_id, const plan_block *block,
                   "wall-clock position",
                   block->id, now_ms - block->start_utc_ms);
     snprintf(msg, msglen, "Block fed");
-    pthread_mutex_unlock(&slot->lock);
+    engine_slot_unlock(e, slot);
     return RV_OK;
 }
 
@@ -663,7 +668,7 @@ int engine_session_stop(engine *e, int32_t channel_id, const char *reason,
                   reason && reason[0] ? reason : "no reason given", (int)blocks, ct);
     }
     if (slot)
-        pthread_mutex_unlock(&slot->lock);
+        engine_slot_unlock(e, slot);
     if (final_ct_ms)
         *final_ct_ms = ct;
     if (blocks_executed)
@@ -680,6 +685,7 @@ int engine_session_subscribe(engine *e, int32_t channel_id, session_event_fn fn,
     pthread_mutex_lock(&slot->sess_lock);
     int rc = slot->sess ? block_session_subscribe(slot->sess, fn, user, sub_id) : RV_ENOENT;
     pthread_mutex_unlock(&slot->sess_lock);
+    engine_slot_put(e, slot);
     return rc == RV_ESTATE ? RV_ENOENT : rc;
 }
 
@@ -691,5 +697,6 @@ int engine_session_unsubscribe(engine *e, int32_t channel_id, uint64_t sub_id)
     pthread_mutex_lock(&slot->sess_lock);
     int live = slot->sess ? block_session_unsubscribe(slot->sess, sub_id) : 0;
     pthread_mutex_unlock(&slot->sess_lock);
+    engine_slot_put(e, slot);
     return live;
 }

@@ -24,6 +24,7 @@
 
 #include "core/log.h"
 #include "core/options.h"
+#include "loader/loader_trust.h"
 
 /** Longest module name: it must fit rv_context.module with its NUL. */
 #define LOADER_NAME_MAX 63
@@ -335,6 +336,12 @@ static int loader_load(module_registry *reg, const char *path, char *err, size_t
     loaded_module *m = calloc(1, sizeof(*m));
     if (!m || !(m->path = strdup(path))) {
         rc = loader_refuse(err, errlen, path, "memory", RV_ENOMEM, "out of memory");
+        goto fail;
+    }
+    /* before dlopen: it runs the file's constructors */
+    char why_unsafe[768];
+    if ((rc = loader_trust_check(path, why_unsafe, sizeof(why_unsafe))) != RV_OK) {
+        loader_refuse(err, errlen, path, "permissions", rc, "%s", why_unsafe);
         goto fail;
     }
     dlerror();

@@ -18,8 +18,6 @@
 
 #include "plan/plan_internal.h"
 
-enum { PLAN_HANDLE_MAX_BYTES = 128 };
-
 int plan_error(char *err, size_t errlen, const char *fmt, ...)
 {
     va_list ap;
@@ -39,8 +37,8 @@ int plan_handle_valid(const char *handle, char *err, size_t errlen)
     }
     size_t len = strlen(handle);
     if (len > PLAN_HANDLE_MAX_BYTES) {
-        plan_error(err, errlen, "plan handle '%.32s...' is longer than %d characters", handle,
-                   PLAN_HANDLE_MAX_BYTES);
+        plan_error(err, errlen, "plan handle '%.32s...' is too long (%zu bytes, at most %d)",
+                   handle, len, PLAN_HANDLE_MAX_BYTES);
         return 0;
     }
     if (strchr(handle, '/') != NULL) {

@@ -44,8 +44,28 @@ typedef struct plan {
     int refcount;                  /**< atomic; use plan_ref / plan_unref */
 } plan;
 
-/** True when @p handle is a safe plan name: [A-Za-z0-9_.-]+, no leading '.',
- *  no '/', no "..". Writes the reason into @p err otherwise. */
+/* ---- limits (docs/config.md, "Plan limits") ----
+ * Every instant, duration and offset a validated plan holds lies within these
+ * bounds, so the host and the modules can turn any of them (and any sum of an
+ * offset and a duration, or the difference of two instants) into int64
+ * nanoseconds without overflow: 4102444800000 ms is 4.1e18 ns, and
+ * 1e12 + 4102444800000 ms is 5.1e18 ns, both below INT64_MAX (9.22e18). */
+
+/** Earliest start_utc_ms / end_utc_ms: 1970-01-01T00:00:00Z. */
+#define PLAN_UTC_MIN_MS INT64_C(0)
+/** Latest start_utc_ms / end_utc_ms: 2100-01-01T00:00:00Z. */
+#define PLAN_UTC_MAX_MS INT64_C(4102444800000)
+/** Longest segment duration_ms: the whole instant range. */
+#define PLAN_DURATION_MAX_MS (PLAN_UTC_MAX_MS - PLAN_UTC_MIN_MS)
+/** Largest asset_start_offset_ms: 1e12 ms, about 31.7 years into an asset. */
+#define PLAN_ASSET_OFFSET_MAX_MS INT64_C(1000000000000)
+/** Longest plan handle in bytes: the file <handle>.conf must fit a file name
+ *  (NAME_MAX 255) with room to spare; the same limit over gRPC. */
+#define PLAN_HANDLE_MAX_BYTES 128
+
+/** True when @p handle is a safe plan name: 1..PLAN_HANDLE_MAX_BYTES bytes of
+ *  [A-Za-z0-9_.-], no leading '.', no '/', no "..". Writes the reason into
+ *  @p err otherwise. */
 int plan_handle_valid(const char *handle, char *err, size_t errlen);
 
 /** Load <plans_dir>/<handle>.conf, parse and validate. NULL on error with a

@@ -24,6 +24,7 @@
 #include <retrovue/error.h>
 
 #include "plan/plan.h"
+#include "core/conf_text.h"
 #include "plan/plan_internal.h"
 
 enum { PLAN_FILE_MAX_BYTES = 64 * 1024 * 1024 };
@@ -400,7 +401,8 @@ plan *plan_parse_text(const char *text, const char *source, const char *handle, 
         plan_error(err, errlen, "%s: no plan text", source);
         return NULL;
     }
-    if (plan_refuse_include(&ps, text) != RV_OK)
+    if (plan_refuse_include(&ps, text) != RV_OK ||
+        conf_text_check(text, strlen(text), source, err, errlen) != RV_OK)
         return NULL;
     config_init(&cfg);
     wide = plan_widen_integers(text);

@@ -99,9 +99,17 @@ static int plan_check_segment(const plan_check *c, size_t b, size_t s, int64_t e
     if (seg->duration_ms <= 0)
         return plan_fail(c, b, (long)s, "duration_ms must be > 0 (got %lld)",
                          (long long)seg->duration_ms);
+    if (seg->duration_ms > PLAN_DURATION_MAX_MS)
+        return plan_fail(c, b, (long)s, "duration_ms %lld is above the limit %lld (plan limits)",
+                         (long long)seg->duration_ms, (long long)PLAN_DURATION_MAX_MS);
     if (seg->asset_start_offset_ms < 0)
         return plan_fail(c, b, (long)s, "asset_start_offset_ms must be >= 0 (got %lld)",
                          (long long)seg->asset_start_offset_ms);
+    if (seg->asset_start_offset_ms > PLAN_ASSET_OFFSET_MAX_MS)
+        return plan_fail(c, b, (long)s,
+                         "asset_start_offset_ms %lld is above the limit %lld (plan limits)",
+                         (long long)seg->asset_start_offset_ms,
+                         (long long)PLAN_ASSET_OFFSET_MAX_MS);
     if (seg->type == RV_SEGMENT_PAD && uri[0] != '\0')
         return plan_fail(c, b, (long)s, "a PAD segment has no asset_uri (got '%s')", uri);
     if (seg->type != RV_SEGMENT_PAD && uri[0] == '\0')
@@ -122,6 +130,18 @@ static int plan_check_segment(const plan_check *c, size_t b, size_t s, int64_t e
     return RV_OK;
 }
 
+/** A UTC instant within [PLAN_UTC_MIN_MS, PLAN_UTC_MAX_MS]. */
+static int plan_check_instant(const plan_check *c, size_t b, const char *name, int64_t utc_ms)
+{
+    if (utc_ms >= PLAN_UTC_MIN_MS && utc_ms <= PLAN_UTC_MAX_MS)
+        return RV_OK;
+    return plan_fail(c, b, -1,
+                     "%s %lld is outside the plan limits [%lld, %lld] (1970-01-01 to "
+                     "2100-01-01 UTC)",
+                     name, (long long)utc_ms, (long long)PLAN_UTC_MIN_MS,
+                     (long long)PLAN_UTC_MAX_MS);
+}
+
 static int plan_check_block(const plan_check *c, size_t b)
 {
     const plan_block *block = &c->p->blocks[b];
@@ -132,6 +152,11 @@ static int plan_check_block(const plan_check *c, size_t b)
         if (strcmp(c->p->blocks[j].id, block->id) == 0)
             return plan_fail(c, b, -1, "id is not unique (block #%zu has it too)", j);
     }
+    rc = plan_check_instant(c, b, "start_utc_ms", block->start_utc_ms);
+    if (rc == RV_OK)
+        rc = plan_check_instant(c, b, "end_utc_ms", block->end_utc_ms);
+    if (rc != RV_OK)
+        return rc;
     if (block->start_utc_ms >= block->end_utc_ms)
         return plan_fail(c, b, -1, "start_utc_ms %lld is not before end_utc_ms %lld",
                          (long long)block->start_utc_ms, (long long)block->end_utc_ms);

@@ -57,9 +57,11 @@ static int64_t timeline_first_tick(int64_t epoch_utc_ms, rv_rational rate, rv_in
     return timeline_clamp(q);
 }
 
-static int64_t timeline_period_ms(const plan *p)
+/** end - start of the whole plan; 128-bit, so even a plan that skipped
+ *  validation (its instants are bounded by PLAN_UTC_*) cannot overflow. */
+static rv_int128 timeline_period_ms(const plan *p)
 {
-    return plan_end_utc_ms(p) - plan_start_utc_ms(p);
+    return (rv_int128)plan_end_utc_ms(p) - plan_start_utc_ms(p);
 }
 
 static rv_int128 timeline_segment_start_ms(const plan *p, size_t b, size_t s)

@@ -18,11 +18,14 @@
 #define HEALTHZ_OK 200
 #define HEALTHZ_UNAVAILABLE 503
 
-/** Why @p ch is not ready: its last error, or a sentence from its state. */
+/** Why @p ch is not ready: its last error as anyone may read it (no file
+ *  names, no system error text: /healthz needs no credentials, and "permission
+ *  denied" vs "not media" would tell which files exist; the detail is in the
+ *  log and the control plane's status), or a sentence from its state. */
 static const char *healthz_reason(const channel_status *ch)
 {
-    if (ch->last_error[0])
-        return ch->last_error;
+    if (ch->public_error[0])
+        return ch->public_error;
     switch (ch->state) {
     case CHANNEL_BUFFERING: return "buffering: waiting for the first frame";
     case CHANNEL_STOPPED: return "stopping";

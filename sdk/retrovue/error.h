@@ -31,6 +31,7 @@ typedef enum rv_error {
     RV_ELOAD_CALLBACK = -26, /**< a required callback is missing */
     RV_ELOAD_DUPLICATE = -27,/**< a module of that name is already loaded */
     RV_ELOAD_DESCRIPTOR = -28,/**< descriptor malformed (kind, name, options) */
+    RV_ELOAD_UNSAFE = -29,   /**< file or folder writable by others or foreign-owned */
     RV_EINTERNAL = -99       /**< a bug: should never happen */
 } rv_error;
 
@@ -60,6 +61,7 @@ static inline const char *rv_strerror(int code)
     case RV_ELOAD_CALLBACK: return "required callback missing";
     case RV_ELOAD_DUPLICATE: return "duplicate module name";
     case RV_ELOAD_DESCRIPTOR: return "malformed module descriptor";
+    case RV_ELOAD_UNSAFE: return "module file or folder writable by others or foreign-owned";
     case RV_EINTERNAL: return "internal error";
     default: return "unknown error";
     }

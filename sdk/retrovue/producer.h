@@ -62,13 +62,26 @@ typedef struct rv_segment_request {
 /**
  * Source position (ns into the asset) of the frame with index @p k of a
  * segment: the plan's offset, plus the join offset, plus the exact time from
- * the segment's first tick to tick first_tick + k. Thread: any.
+ * the segment's first tick to tick first_tick + k. The host's plan limits
+ * keep the result far below INT64_MAX (asset_start_offset_ms <= 1e12 and a
+ * segment lasts at most 4102444800000 ms); out-of-range inputs saturate at
+ * INT64_MIN / INT64_MAX instead of overflowing. Thread: any.
  */
 static inline int64_t rv_segment_position_ns(const rv_segment_request *req, rv_rational rate,
                                              int64_t k)
 {
-    return req->asset_start_offset_ms * 1000000 + req->join_offset_ns +
-           rv_ticks_to_ns(rate, req->first_tick + k) - rv_ticks_to_ns(rate, req->first_tick);
+    rv_int128 ns_per_tick_num = (rv_int128)rate.den * 1000000000;
+    rv_int128 a = ((rv_int128)req->first_tick + k) * ns_per_tick_num;
+    rv_int128 b = (rv_int128)req->first_tick * ns_per_tick_num;
+    /* floor(a / num) - floor(b / num), as rv_ticks_to_ns rounds */
+    rv_int128 qa = a / rate.num - (a % rate.num != 0 && a < 0);
+    rv_int128 qb = b / rate.num - (b % rate.num != 0 && b < 0);
+    rv_int128 ns = (rv_int128)req->asset_start_offset_ms * 1000000 + req->join_offset_ns + qa - qb;
+    if (ns > (rv_int128)INT64_MAX)
+        return INT64_MAX;
+    if (ns < (rv_int128)INT64_MIN)
+        return INT64_MIN;
+    return (int64_t)ns;
 }
 
 /** One read: the host fills the inputs, the producer the outputs. */

@@ -40,6 +40,9 @@ def write_plans(folder):
     rvtest.write(os.path.join(plans, "demo.conf"), plan(("slate:bars",)))
     rvtest.write(os.path.join(plans, "alt.conf"), plan(("slate:solid",)))
     rvtest.write(os.path.join(plans, "broken.conf"), "loop = true; blocks = ( { id = \"x\"; } );\n")
+    # a file asset outside media_roots (issue 16): refused at validation
+    rvtest.write(os.path.join(plans, "escape.conf"),
+                 plan(("file:../../../../../../../../etc/passwd",)))
     return plans
 
 
@@ -51,6 +54,7 @@ def real_config(folder, sock, tcp_port, channel_ids, defaults=True, name="engine
                                      mode="summary", producers=("slate",))
              for cid in channel_ids]
     listen = 'control_listen = [ "unix:%s", "127.0.0.1:%d" ];' % (sock, tcp_port)
+    listen += '\n  media_roots = [ "media" ];'  # resolved against the config's folder
     path = rvtest.engine_config(folder, modules, chans, extra_engine=listen)
     if name != "engine.conf":
         os.rename(path, os.path.join(folder, name))

@@ -254,6 +254,10 @@ class Suite:
             ("GetChannelStatus channel_id 0", lambda: self.status(0), "channel_id"),
             ("StartChannel 300-byte plan_handle", lambda: self.start(6, long_handle), "too long"),
             ("UpdatePlan 300-byte plan_handle", lambda: self.update(6, long_handle), "too long"),
+            # one limit everywhere (issue 16): 129..255 bytes passed here and failed later
+            ("StartChannel 200-byte plan_handle", lambda: self.start(6, "h" * 200),
+             "at most 128"),
+            ("UpdatePlan 129-byte plan_handle", lambda: self.update(6, "h" * 129), "at most 128"),
             ("StartChannel plan_handle '../demo'", lambda: self.start(6, "../demo"), "plan_handle"),
             ("StartChannel plan_handle 'a/b'", lambda: self.start(6, "a/b"), "plan_handle"),
             ("StartChannel empty plan_handle", lambda: self.start(6, ""), "plan_handle"),
@@ -261,10 +265,23 @@ class Suite:
             ("StartChannel 5000-byte program_format_json",
              lambda: self.start(6, "demo", program_format_json=" " * 5000), "too long"),
         ]
+        if self.real:
+            cases.append(("StartChannel on a plan reaching ../../etc/passwd (media_roots)",
+                          lambda: self.start(6, "escape"), "outside media_roots ("))
         for what, call, needle in cases:
             r = call()
             self.ok(not r.success and needle in r.message,
                     "%s: success=false, clear message: %s" % (what, r.message[:100]))
+        # protobuf-c would cut "demo\0evil" to "demo": refused on the wire (issue 16)
+        for what, call in (("StartChannel", lambda: self.start(6, "demo\0evil")),
+                           ("UpdatePlan", lambda: self.update(6, "demo\0evil"))):
+            try:
+                call()
+                code, detail = grpc.StatusCode.OK, ""
+            except grpc.RpcError as ex:
+                code, detail = ex.code(), ex.details() or ""
+            self.ok(code == grpc.StatusCode.INVALID_ARGUMENT and "plan_handle holds a NUL" in detail,
+                    "%s plan_handle 'demo\\0evil': INVALID_ARGUMENT (%s: %s)" % (what, code, detail))
         lst = self.u.ListChannels(pb.ChannelListQuery(), timeout=30)
         self.ok(len(lst.channels) == 0, "nothing was started by the bad requests")
 

@@ -333,6 +333,11 @@ class Suite:
             timeout=WAIT_S)
         self.ok(not r.success and "evidence_endpoint" in r.message,
                 "a 300-byte evidence_endpoint: refused")
+        r = self.s.StartBlockPlanSession(pb.StartBlockPlanSessionRequest(
+            channel_id=103, block_a=block(0), block_b=block(1),
+            join_utc_ms=9223372036854775000), timeout=WAIT_S)
+        self.ok(not r.success and "join_utc_ms 9223372036854775000 is outside the plan limits"
+                in r.message, "join_utc_ms past 2100-01-01 (plan limits): refused: %s" % r.message)
         self.ok(self.report(103).state == "stopped", "no session was started by the bad requests")
 
     def malformed(self):

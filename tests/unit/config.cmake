@@ -11,3 +11,6 @@ rv_unit_test(test_config_defaults SOURCES test_config_defaults.c LIBS rv_config 
 target_compile_definitions(test_config_defaults PRIVATE RV_MODULE_DIR="${RV_MODULE_DIR}")
 get_property(RV_TEST_MODULE_TARGETS GLOBAL PROPERTY RV_MODULE_TARGETS)
 add_dependencies(test_config_defaults ${RV_TEST_MODULE_TARGETS})
+
+# NUL bytes in config and plan files (issue 16).
+rv_unit_test(test_conf_nul SOURCES test_conf_nul.c LIBS rv_config rv_plan rv_core)

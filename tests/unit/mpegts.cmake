@@ -12,3 +12,10 @@ if(TARGET mpegts AND TARGET mpegts-tcp AND TARGET mpegts-uds)
     ENVIRONMENT "RV_TMP=${CMAKE_BINARY_DIR}/tests/tmp")
   file(MAKE_DIRECTORY ${CMAKE_BINARY_DIR}/tests/tmp)
 endif()
+
+# The fan-out's per-client send queues grow on demand (issue 16).
+if(TARGET rv_mpegts_common)
+  rv_unit_test(test_ts_fanout SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_ts_fanout.c
+               LIBS rv_mpegts_common Threads::Threads)
+  set_tests_properties(unit.test_ts_fanout PROPERTIES TIMEOUT 300)
+endif()

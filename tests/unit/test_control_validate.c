@@ -23,7 +23,7 @@ int main(void)
 {
     char err[512];
     char handle[300];
-    tap_plan(25);
+    tap_plan(26);
 
     tap_ok(control_check_channel_id(1, err, sizeof(err)) == RV_OK, "channel_id 1 accepted");
     tap_ok(refused(control_check_channel_id(0, err, sizeof(err)), err, "positive"),
@@ -34,13 +34,27 @@ int main(void)
     tap_ok(control_check_plan_handle("demo", err, sizeof(err)) == RV_OK, "handle 'demo' accepted");
     tap_ok(control_check_plan_handle("morning_block-2.v1", err, sizeof(err)) == RV_OK,
            "handle with _ - . accepted");
-    memset(handle, 'a', 255);
-    handle[255] = '\0';
-    tap_ok(control_check_plan_handle(handle, err, sizeof(err)) == RV_OK, "255-byte handle accepted");
-    handle[255] = 'a';
-    handle[256] = '\0';
-    tap_ok(refused(control_check_plan_handle(handle, err, sizeof(err)), err, "too long"),
-           "256-byte handle refused: %.60s", err);
+    memset(handle, 'a', 128);
+    handle[128] = '\0';
+    tap_ok(control_check_plan_handle(handle, err, sizeof(err)) == RV_OK, "128-byte handle accepted");
+    handle[128] = 'a';
+    handle[129] = '\0';
+    tap_ok(refused(control_check_plan_handle(handle, err, sizeof(err)), err, "at most 128"),
+           "129-byte handle refused: %.60s", err);
+    /* one limit everywhere: what the control plane accepts, the plan layer
+     * accepts too (129..255 bytes used to pass here and fail there) */
+    int agree = 1;
+    for (size_t n = 1; n < sizeof(handle) - 1; n++) {
+        memset(handle, 'h', n);
+        handle[n] = '\0';
+        int control_ok = control_check_plan_handle(handle, err, sizeof(err)) == RV_OK;
+        int plan_ok = plan_handle_valid(handle, err, sizeof(err));
+        if (control_ok != plan_ok) {
+            tap_diag("%zu bytes: control %d, plan %d", n, control_ok, plan_ok);
+            agree = 0;
+        }
+    }
+    tap_ok(agree, "the control plane and the plan layer agree on every handle length 1..298");
     tap_ok(refused(control_check_plan_handle("", err, sizeof(err)), err, "empty"),
            "empty handle refused: %s", err);
     tap_ok(refused(control_check_plan_handle(NULL, err, sizeof(err)), err, "empty"),

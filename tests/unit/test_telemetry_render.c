@@ -154,7 +154,9 @@ static void test_healthz(void)
 
     channel_status chs[3] = {make_channel(1, CHANNEL_READY), make_channel(2, CHANNEL_ERROR),
                              make_channel(3, CHANNEL_BUFFERING)};
-    snprintf(chs[1].last_error, sizeof(chs[1].last_error), "asset 'x.mp4' failed");
+    snprintf(chs[1].last_error, sizeof(chs[1].last_error),
+             "asset '/etc/shadow' failed at tick 3: permission denied");
+    snprintf(chs[1].public_error, sizeof(chs[1].public_error), "asset unavailable");
     doc = render_health(chs, 1, &status);
     tap_ok(doc && status == 200 && json_array_size(json_object_get(doc, "channels")) == 1 &&
                !json_object_get(doc, "not_ready"),
@@ -170,9 +172,13 @@ static void test_healthz(void)
            "a channel not ready: 503, every channel listed, the two not ready named");
     tap_ok(c2 && json_integer_value(json_object_get(c2, "id")) == 2 &&
                !strcmp(json_string_value(json_object_get(c2, "state")), "error") &&
-               !strcmp(json_string_value(json_object_get(c2, "reason")), "asset 'x.mp4' failed") &&
+               !strcmp(json_string_value(json_object_get(c2, "reason")), "asset unavailable") &&
                !strcmp(json_string_value(json_object_get(c2, "name")), "Channel \"2\""),
-           "the failing channel: id, name (escaped), state error, reason = last error");
+           "the failing channel: id, name (escaped), state error, reason 'asset unavailable'");
+    char *dumped = doc ? json_dumps(doc, 0) : NULL;
+    tap_ok(dumped && !strstr(dumped, "/etc/shadow") && !strstr(dumped, "permission"),
+           "/healthz names no file and no system error (the detail stays in the status)");
+    free(dumped);
     tap_ok(c3 && !strcmp(json_string_value(json_object_get(c3, "state")), "buffering") &&
                strlen(json_string_value(json_object_get(c3, "reason"))) > 0,
            "a buffering channel without an error still has a reason");
@@ -181,7 +187,7 @@ static void test_healthz(void)
 
 int main(void)
 {
-    tap_plan(18);
+    tap_plan(19);
     test_metrics();
     test_healthz();
     return tap_done();

@@ -4,11 +4,17 @@
  *        network thread of an MPEG-TS sink (see ts_fanout.h).
  *
  * Locking: one mutex guards the client table (queues, flags) and the GOP
- * cache. Only the network thread opens and closes client sockets and frees
- * queues; the sink thread only appends into free queue space and flags a
- * client whose queue would overflow. A send copies from the occupied part of
- * a queue while the sink thread may append into its free part, so the lock
- * is never held across a system call that can block.
+ * cache. Only the network thread opens and closes client sockets; the sink
+ * thread appends into free queue space and flags a client whose queue would
+ * overflow. A send copies from the occupied part of a queue while the sink
+ * thread may append into its free part, so the lock is never held across a
+ * system call that can block.
+ *
+ * Queues grow on demand: a client starts with TS_QUEUE_INITIAL_BYTES and the
+ * sink thread doubles its ring (up to cfg.client_queue_bytes, the bound) when
+ * an append does not fit, so idle or fast clients cost kilobytes, not the
+ * bound. A ring the network thread is sending from when it grows is retired,
+ * not freed, and the network thread frees it when its send returns.
  */
 #include "ts_fanout.h"
 
@@ -35,15 +41,20 @@
 #define TS_MAX_SNDBUF_BYTES (512 * 1024)
 /** On stop, how long queued bytes may still be sent before sockets close. */
 #define TS_DRAIN_MS 250
+/** A new client's send queue; it doubles on demand up to the bound. */
+#define TS_QUEUE_INITIAL_BYTES (64 * 1024)
 
 typedef struct ts_client {
     int fd;                  /**< -1: free slot */
     int connecting;          /**< connect mode: connect() in progress */
     int synced;              /**< receives appended bytes (joined at a keyframe) */
     const char *kill_reason; /**< static string set by the sink thread */
-    uint8_t *queue;          /**< ring of cfg.client_queue_bytes */
+    uint8_t *queue;          /**< ring of cap bytes (owned) */
+    size_t cap;              /**< ring size, <= cfg.client_queue_bytes */
     size_t head;             /**< first queued byte */
     size_t len;              /**< queued bytes */
+    const uint8_t *sending;  /**< the ring a send in progress reads, or NULL */
+    uint8_t *retired;        /**< a grown-out ring that send still reads (owned) */
     int64_t since_ns;        /**< connect start (connect timeout) */
     char peer[80];
 } ts_client;
@@ -67,6 +78,8 @@ struct ts_fanout {
     size_t cache_cap;
     int cache_valid;         /**< a keyframe mark started the cache and it fits */
     int64_t last_append_ns;  /**< monotonic instant bytes last arrived */
+
+    size_t queue_bytes;      /**< lock: bytes of every client ring allocated now */
 
     /* Counters, any thread */
     atomic_uint_fast64_t bytes;
@@ -96,11 +109,49 @@ static void fanout_wake(ts_fanout *f)
     (void)r; /* a full eventfd is already awake */
 }
 
-/* Copy @p len bytes into the client's ring after what is queued. Lock held. */
-static void client_push(ts_client *c, size_t cap, const uint8_t *data, size_t len)
+/* Make room for @p need more bytes in @p c's ring, growing it (doubling, at
+ * most to the bound). RV_OK, RV_EBUSY when the bound would be passed,
+ * RV_ENOMEM. Lock held; sink or network thread. */
+static int client_reserve_locked(ts_fanout *f, ts_client *c, size_t need)
 {
-    size_t tail = (c->head + c->len) % cap;
-    size_t first = cap - tail < len ? cap - tail : len;
+    size_t bound = f->cfg.client_queue_bytes;
+    if (need > bound - c->len)
+        return RV_EBUSY;
+    if (need <= c->cap - c->len)
+        return RV_OK;
+    size_t cap = c->cap ? c->cap : TS_QUEUE_INITIAL_BYTES;
+    while (cap < c->len + need && cap < bound)
+        cap = cap > bound / 2 ? bound : cap * 2;
+    if (cap > bound)
+        cap = bound;
+    uint8_t *ring = malloc(cap);
+    if (!ring)
+        return RV_ENOMEM;
+    /* the queued bytes, oldest first, at the start of the new ring */
+    size_t first = c->cap - c->head < c->len ? c->cap - c->head : c->len;
+    if (c->len) {
+        memcpy(ring, c->queue + c->head, first);
+        memcpy(ring + first, c->queue, c->len - first);
+    }
+    if (c->queue && c->queue == c->sending) {
+        free(c->retired); /* never the one being read: that is c->queue */
+        c->retired = c->queue;
+    } else {
+        free(c->queue);
+    }
+    f->queue_bytes += cap - c->cap;
+    c->queue = ring;
+    c->cap = cap;
+    c->head = 0;
+    return RV_OK;
+}
+
+/* Copy @p len bytes into the client's ring after what is queued; the room
+ * was reserved. Lock held. */
+static void client_push(ts_client *c, const uint8_t *data, size_t len)
+{
+    size_t tail = (c->head + c->len) % c->cap;
+    size_t first = c->cap - tail < len ? c->cap - tail : len;
     memcpy(c->queue + tail, data, first);
     memcpy(c->queue, data + first, len - first);
     c->len += len;
@@ -116,10 +167,10 @@ static void client_join_locked(ts_fanout *f, ts_client *c)
     /* A cache the stream stopped feeding (an on-demand channel gone idle, an
      * encoder restarting) is a stale picture: wait for the next keyframe. */
     int flowing = fanout_now_ns() - f->last_append_ns <= TS_FANOUT_CACHE_STALE_NS;
-    if (f->cache_valid && flowing && f->cache_len <= f->cfg.client_queue_bytes) {
-        client_push(c, f->cfg.client_queue_bytes, f->cache, f->cache_len);
+    if (f->cache_valid && flowing && client_reserve_locked(f, c, f->cache_len) == RV_OK) {
+        client_push(c, f->cache, f->cache_len);
         c->synced = 1;
-    }
+    } /* else it joins at the next keyframe mark */
 }
 
 /* Close a client's socket and free its slot. Network thread. */
@@ -138,7 +189,12 @@ static void client_drop(ts_fanout *f, ts_client *c, int code, const char *reason
     c->head = 0;
     c->len = 0;
     free(c->queue);
+    free(c->retired);
+    f->queue_bytes -= c->cap;
     c->queue = NULL;
+    c->retired = NULL;
+    c->sending = NULL;
+    c->cap = 0;
     memcpy(peer, c->peer, sizeof peer);
     pthread_mutex_unlock(&f->lock);
 
@@ -173,7 +229,9 @@ static void fanout_peer_name(ts_fanout *f, int fd, char *buf, size_t len)
 /* Make @p c a receiving client on socket @p fd. Network thread. */
 static int client_open(ts_fanout *f, ts_client *c, int fd, int connecting)
 {
-    uint8_t *queue = malloc(f->cfg.client_queue_bytes);
+    size_t cap = f->cfg.client_queue_bytes < TS_QUEUE_INITIAL_BYTES ? f->cfg.client_queue_bytes
+                                                                    : TS_QUEUE_INITIAL_BYTES;
+    uint8_t *queue = malloc(cap);
     /* the kernel's send buffer is part of the client's bound */
     int sndbuf = f->cfg.client_queue_bytes < TS_MAX_SNDBUF_BYTES ? (int)f->cfg.client_queue_bytes
                                                                  : TS_MAX_SNDBUF_BYTES;
@@ -182,6 +240,8 @@ static int client_open(ts_fanout *f, ts_client *c, int fd, int connecting)
     setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
     pthread_mutex_lock(&f->lock);
     c->queue = queue;
+    c->cap = cap;
+    f->queue_bytes += cap;
     c->fd = fd;
     c->connecting = connecting;
     c->since_ns = fanout_now_ns();
@@ -312,12 +372,26 @@ static void client_send(ts_fanout *f, ts_client *c)
         pthread_mutex_lock(&f->lock);
         chunk = c->queue + c->head;
         n = c->len;
-        if (c->head + n > f->cfg.client_queue_bytes)
-            n = f->cfg.client_queue_bytes - c->head;
+        if (c->head + n > c->cap)
+            n = c->cap - c->head;
+        c->sending = n ? c->queue : NULL; /* a grow retires it instead of freeing */
         pthread_mutex_unlock(&f->lock);
         if (n == 0)
             return;
         sent = send(c->fd, chunk, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+        int send_errno = errno;
+        pthread_mutex_lock(&f->lock);
+        c->sending = NULL;
+        free(c->retired);
+        c->retired = NULL;
+        /* a grow in between moved the queued bytes, oldest first, to the
+         * start of the new ring: head + sent still names the next byte */
+        if (sent > 0) {
+            c->head = (c->head + (size_t)sent) % c->cap;
+            c->len -= (size_t)sent;
+        }
+        pthread_mutex_unlock(&f->lock);
+        errno = send_errno;
         if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
             return;
         if (sent <= 0) {
@@ -327,10 +401,6 @@ static void client_send(ts_fanout *f, ts_client *c)
             fanout_schedule_retry(f);
             return;
         }
-        pthread_mutex_lock(&f->lock);
-        c->head = (c->head + (size_t)sent) % f->cfg.client_queue_bytes;
-        c->len -= (size_t)sent;
-        pthread_mutex_unlock(&f->lock);
         atomic_fetch_add(&f->bytes, (uint64_t)sent);
     }
 }
@@ -532,8 +602,6 @@ void ts_fanout_stop(ts_fanout *f, ts_fanout_stats *final_stats)
 
 void ts_fanout_append(ts_fanout *f, const uint8_t *data, size_t len)
 {
-    size_t cap = f->cfg.client_queue_bytes;
-
     pthread_mutex_lock(&f->lock);
     f->last_append_ns = fanout_now_ns();
     if (f->cache_valid) {
@@ -548,10 +616,12 @@ void ts_fanout_append(ts_fanout *f, const uint8_t *data, size_t len)
         ts_client *c = &f->clients[i];
         if (c->fd < 0 || c->connecting || !c->synced || c->kill_reason)
             continue;
-        if (cap - c->len < len)
-            c->kill_reason = "send queue full: client too slow";
+        int rc = client_reserve_locked(f, c, len);
+        if (rc == RV_OK)
+            client_push(c, data, len);
         else
-            client_push(c, cap, data, len);
+            c->kill_reason = rc == RV_EBUSY ? "send queue full: client too slow"
+                                            : "no memory to grow the send queue";
     }
     pthread_mutex_unlock(&f->lock);
 }
@@ -590,4 +660,7 @@ void ts_fanout_get_stats(ts_fanout *f, ts_fanout_stats *out)
     out->clients = atomic_load(&f->clients_now);
     out->disconnects = atomic_load(&f->disconnects);
     out->refused = atomic_load(&f->refused);
+    pthread_mutex_lock(&f->lock);
+    out->queue_bytes = f->queue_bytes;
+    pthread_mutex_unlock(&f->lock);
 }

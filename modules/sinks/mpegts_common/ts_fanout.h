@@ -42,7 +42,8 @@ typedef struct ts_fanout_config {
     ts_fanout_connect_fn connect;     /**< connect mode */
     void *connect_opaque;             /**< borrowed, outlives the fan-out */
     const char *target;               /**< "tcp://..." for messages; copied */
-    size_t client_queue_bytes;        /**< bound of each client's send queue */
+    size_t client_queue_bytes;        /**< bound of each client's send queue: it
+                                           starts at 64 KiB and doubles on demand */
     uint32_t max_clients;             /**< listen mode */
     int64_t backoff_min_ms;           /**< connect mode retry, first delay */
     int64_t backoff_max_ms;           /**< connect mode retry, largest delay */
@@ -55,6 +56,8 @@ typedef struct ts_fanout_stats {
     uint32_t clients;      /**< clients receiving now */
     uint64_t disconnects;  /**< clients dropped, gone or refused */
     uint64_t refused;      /**< of which refused (max_clients) */
+    uint64_t queue_bytes;  /**< client send queue bytes allocated now (they grow on
+                                demand up to client_queue_bytes each) */
 } ts_fanout_stats;
 
 /** Create and start the network thread. @p cfg borrowed. On failure the

@@ -19,7 +19,7 @@ extern const char *const ts_mode_choices[];
     {.key = "mode", .type = RV_OPT_ENUM, .choices = ts_mode_choices, .default_string = "listen",   \
      .help = "listen: serve clients that connect; connect: push to a consumer, reconnecting"},     \
     {.key = "client_queue_kb", .type = RV_OPT_INT, .default_int = 4096, .min_int = 64,             \
-     .max_int = 65536, .help = "send queue per client; a client that falls further behind is dropped"}, \
+     .max_int = 65536, .help = "send queue bound per client (starts at 64 KiB, grows on demand); a client that falls further behind is dropped"}, \
     {.key = "fd", .type = RV_OPT_INT, .default_int = -1, .min_int = -1, .max_int = 1048576,        \
      .help = "connect: a socket already connected to the consumer (set by the host for "           \
              "AttachStream; ownership passes to the transport): used once, never reconnected; "    \
