@@ -236,7 +236,7 @@ static int run(const cli_options *opt, const sigset_t *set)
 #ifdef RV_HAVE_CONTROL
     control_server *control = NULL;
     if (cfg->control_listen_count > 0 &&
-        control_server_start(cfg->control_listen, cfg->control_listen_count, e, &control, err,
+        control_server_start(cfg->control_listen, cfg->control_listen_count, NULL, e, &control, err,
                              sizeof(err)) != RV_OK) {
         fprintf(stderr, "%s: control_listen: %s\n", cfg->path, err);
         goto out;

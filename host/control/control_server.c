@@ -5,9 +5,13 @@
  */
 #include "control/control_server.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <retrovue/error.h>
 
@@ -61,8 +65,81 @@ static void control_release_guards(control_server *s, int unlink_sockets)
     s->guard_count = 0;
 }
 
-int control_server_start(char *const *listen, size_t count, engine *e, control_server **out,
-                         char *err, size_t errlen)
+#define CONTROL_TOKEN_MIN 16
+#define CONTROL_TOKEN_MAX 1024
+
+int control_read_token(const char *path, char **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) {
+        snprintf(err, errlen, "control: cannot read the token file %s: %s", path, strerror(errno));
+        return RV_EIO;
+    }
+    struct stat st;
+    char buf[CONTROL_TOKEN_MAX + 2];
+    ssize_t n = -1;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && !(st.st_mode & 007))
+        n = read(fd, buf, sizeof(buf) - 1);
+    int bad_mode = n < 0 && (st.st_mode & 007);
+    close(fd);
+    if (n < 0) {
+        snprintf(err, errlen, "control: token file %s: %s", path,
+                 bad_mode ? "other users may access it (chmod o-rwx)" : "not a readable file");
+        return RV_EINVAL;
+    }
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' ' ||
+                     buf[n - 1] == '\t'))
+        n--;
+    buf[n] = '\0';
+    int visible = 1;
+    for (ssize_t i = 0; i < n; i++)
+        visible &= buf[i] > 0x20 && buf[i] < 0x7f;
+    if (n < CONTROL_TOKEN_MIN || n > CONTROL_TOKEN_MAX || !visible) {
+        snprintf(err, errlen,
+                 "control: token file %s: the token must be %d..%d visible ASCII characters",
+                 path, CONTROL_TOKEN_MIN, CONTROL_TOKEN_MAX);
+        return RV_EINVAL;
+    }
+    *out = strdup(buf);
+    memset(buf, 0, sizeof(buf));
+    if (!*out) {
+        snprintf(err, errlen, "control: out of memory");
+        return RV_ENOMEM;
+    }
+    return RV_OK;
+}
+
+/** 1 for a "HOST:PORT" address (not a Unix socket). */
+static int control_is_tcp(const char *addr)
+{
+    return !control_unix_path(addr) && strncmp(addr, "unix-abstract:", 14) != 0;
+}
+
+/** Which listeners require the token; refuses an unauthenticated TCP
+ *  listener the options do not allow. */
+static int control_auth_plan(char *const *listen, size_t count, const control_options *opt,
+                             const char *token, unsigned char *require, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < count; i++) {
+        require[i] = 0;
+        if (!control_is_tcp(listen[i]))
+            continue;
+        if (token) {
+            require[i] = 1;
+        } else if (opt && !opt->insecure_tcp) {
+            snprintf(err, errlen,
+                     "control: TCP listener %s needs control_token_file (bearer token), or "
+                     "control_insecure_tcp = true to accept unauthenticated calls",
+                     listen[i]);
+            return RV_EINVAL;
+        }
+    }
+    return RV_OK;
+}
+
+int control_server_start(char *const *listen, size_t count, const control_options *opt, engine *e,
+                         control_server **out, char *err, size_t errlen)
 {
     *out = NULL;
     if (count == 0 || count > CONTROL_MAX_LISTEN) {
@@ -75,7 +152,13 @@ int control_server_start(char *const *listen, size_t count, engine *e, control_s
         snprintf(err, errlen, "control: out of memory");
         return RV_ENOMEM;
     }
+    char *token = NULL;
+    unsigned char require[CONTROL_MAX_LISTEN];
     int rc = RV_OK;
+    if (opt && opt->token_file)
+        rc = control_read_token(opt->token_file, &token, err, errlen);
+    if (rc == RV_OK)
+        rc = control_auth_plan(listen, count, opt, token, require, err, errlen);
     for (size_t i = 0; i < count && rc == RV_OK; i++) {
         rc = control_check_address(listen[i], err, errlen);
         const char *path = rc == RV_OK ? control_unix_path(listen[i]) : NULL;
@@ -93,8 +176,16 @@ int control_server_start(char *const *listen, size_t count, engine *e, control_s
         .methods = control_methods,
         .user = e,
         .max_workers = CONTROL_MAX_WORKERS,
+        .require_token = require,
+        .token = token,
+        .limits = opt ? opt->limits : (rpc_limits){0},
+        .max_idle_ms = opt ? opt->max_idle_ms : 0,
     };
     rc = rpc_server_start(&cfg, &s->rpc, err, errlen);
+    if (token)
+        memset(token, 0, strlen(token));
+    free(token);
+    token = NULL;
     if (rc != RV_OK)
         goto fail;
     for (size_t i = 0; i < s->guard_count; i++) {
@@ -104,15 +195,21 @@ int control_server_start(char *const *listen, size_t count, engine *e, control_s
     }
     for (size_t i = 0; i < count; i++) {
         int port = rpc_server_bound_port(s->rpc, i);
+        const char *auth = require[i]                  ? "bearer token required"
+                           : control_is_tcp(listen[i]) ? "NO AUTHENTICATION"
+                                                       : "socket file mode";
         if (port > 0)
-            log_info("control: listening on %s (port %d)", listen[i], port);
+            log_info("control: listening on %s (port %d; %s)", listen[i], port, auth);
         else
-            log_info("control: listening on %s", listen[i]);
+            log_info("control: listening on %s (%s)", listen[i], auth);
     }
     *out = s;
     return RV_OK;
 
 fail:
+    if (token)
+        memset(token, 0, strlen(token));
+    free(token);
     rpc_server_stop(s->rpc, 0);
     control_release_guards(s, s->rpc != NULL);
     free(s);
@@ -127,6 +224,11 @@ void control_server_stop(control_server *s, int grace_ms)
     control_release_guards(s, 1);
     free(s);
     log_info("control: stopped");
+}
+
+void control_server_get_stats(control_server *s, rpc_server_stats *out)
+{
+    rpc_server_get_stats(s ? s->rpc : NULL, out);
 }
 
 int control_server_port(const control_server *s, size_t i)
