@@ -245,7 +245,7 @@ static int run(const cli_options *opt, const sigset_t *set)
 #ifdef RV_HAVE_TELEMETRY
     telemetry_server *telemetry = NULL;
     if (cfg->metrics_listen &&
-        telemetry_server_start(cfg->metrics_listen, cfg->http_outputs, e, &telemetry, err,
+        telemetry_server_start(cfg->metrics_listen, cfg->http_outputs, NULL, e, &telemetry, err,
                                sizeof(err)) != RV_OK) {
         fprintf(stderr, "%s: metrics_listen: %s\n", cfg->path, err);
 #ifdef RV_HAVE_CONTROL

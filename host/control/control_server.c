@@ -5,13 +5,9 @@
  */
 #include "control/control_server.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <retrovue/error.h>
 
@@ -19,6 +15,7 @@
 #include "control/rpc_server.h"
 #include "control/socket_guard.h"
 #include "core/log.h"
+#include "core/secret_file.h"
 
 #define CONTROL_MAX_LISTEN 16
 #define CONTROL_MAX_WORKERS 16
@@ -65,49 +62,13 @@ static void control_release_guards(control_server *s, int unlink_sockets)
     s->guard_count = 0;
 }
 
-#define CONTROL_TOKEN_MIN 16
-#define CONTROL_TOKEN_MAX 1024
-
 int control_read_token(const char *path, char **out, char *err, size_t errlen)
 {
-    *out = NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0) {
-        snprintf(err, errlen, "control: cannot read the token file %s: %s", path, strerror(errno));
-        return RV_EIO;
-    }
-    struct stat st;
-    char buf[CONTROL_TOKEN_MAX + 2];
-    ssize_t n = -1;
-    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && !(st.st_mode & 007))
-        n = read(fd, buf, sizeof(buf) - 1);
-    int bad_mode = n < 0 && (st.st_mode & 007);
-    close(fd);
-    if (n < 0) {
-        snprintf(err, errlen, "control: token file %s: %s", path,
-                 bad_mode ? "other users may access it (chmod o-rwx)" : "not a readable file");
-        return RV_EINVAL;
-    }
-    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' ' ||
-                     buf[n - 1] == '\t'))
-        n--;
-    buf[n] = '\0';
-    int visible = 1;
-    for (ssize_t i = 0; i < n; i++)
-        visible &= buf[i] > 0x20 && buf[i] < 0x7f;
-    if (n < CONTROL_TOKEN_MIN || n > CONTROL_TOKEN_MAX || !visible) {
-        snprintf(err, errlen,
-                 "control: token file %s: the token must be %d..%d visible ASCII characters",
-                 path, CONTROL_TOKEN_MIN, CONTROL_TOKEN_MAX);
-        return RV_EINVAL;
-    }
-    *out = strdup(buf);
-    memset(buf, 0, sizeof(buf));
-    if (!*out) {
-        snprintf(err, errlen, "control: out of memory");
-        return RV_ENOMEM;
-    }
-    return RV_OK;
+    char why[400];
+    int rc = secret_file_read(path, out, why, sizeof(why));
+    if (rc != RV_OK)
+        snprintf(err, errlen, "control: %s", why);
+    return rc;
 }
 
 /** 1 for a "HOST:PORT" address (not a Unix socket). */
@@ -182,9 +143,7 @@ int control_server_start(char *const *listen, size_t count, const control_option
         .max_idle_ms = opt ? opt->max_idle_ms : 0,
     };
     rc = rpc_server_start(&cfg, &s->rpc, err, errlen);
-    if (token)
-        memset(token, 0, strlen(token));
-    free(token);
+    secret_free(token);
     token = NULL;
     if (rc != RV_OK)
         goto fail;
@@ -207,9 +166,7 @@ int control_server_start(char *const *listen, size_t count, const control_option
     return RV_OK;
 
 fail:
-    if (token)
-        memset(token, 0, strlen(token));
-    free(token);
+    secret_free(token);
     rpc_server_stop(s->rpc, 0);
     control_release_guards(s, s->rpc != NULL);
     free(s);

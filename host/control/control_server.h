@@ -44,10 +44,10 @@ typedef struct control_options {
 int control_server_start(char *const *listen, size_t count, const control_options *opt, engine *e,
                          control_server **out, char *err, size_t errlen);
 
-/** Read a bearer token from @p path (borrowed): the file's text without
- *  trailing whitespace, 16..1024 visible ASCII characters, and a file no
- *  other user may read (mode & 007 == 0). On RV_OK *@p out is a new string
- *  (the caller frees it); else RV_EINVAL/RV_EIO with a sentence in @p err. */
+/** Read a bearer token from @p path (borrowed), as core/secret_file.h says
+ *  (16..1024 visible ASCII characters, no access for other users). On RV_OK
+ *  *@p out is a new string (free with secret_free); else RV_EINVAL/RV_EIO
+ *  with a sentence in @p err. */
 int control_read_token(const char *path, char **out, char *err, size_t errlen);
 
 /** Stop accepting calls; in-flight calls get up to @p grace_ms to finish,

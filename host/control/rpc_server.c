@@ -37,6 +37,7 @@
 #include "control/rpc_stream.h"
 #include "control/work_pool.h"
 #include "core/log.h"
+#include "core/secret_file.h"
 
 #define RPC_SERVER_MAX_LISTEN 16
 #define RPC_SERVER_IDLE_MS (5 * 60 * 1000)
@@ -93,19 +94,6 @@ static void rpc_server_request_next(rpc_server *s)
     }
 }
 
-/** Equal strings, in time independent of where they differ. */
-static int rpc_server_secret_equal(const grpc_slice v, const char *want)
-{
-    size_t n = strlen(want);
-    if (GRPC_SLICE_LENGTH(v) != n)
-        return 0;
-    const unsigned char *p = GRPC_SLICE_START_PTR(v);
-    unsigned char diff = 0;
-    for (size_t i = 0; i < n; i++)
-        diff |= (unsigned char)(p[i] ^ (unsigned char)want[i]);
-    return diff == 0;
-}
-
 /** 1 when @p c may run: its listener needs no token, or the call carries
  *  "authorization: Bearer <token>". A connection the acceptor does not
  *  know is held to the token (fail closed). */
@@ -121,7 +109,8 @@ static int rpc_server_authorised(rpc_server *s, rpc_call *c)
     for (size_t i = 0; i < c->request_md.count; i++) {
         const grpc_metadata *m = &c->request_md.metadata[i];
         if (grpc_slice_str_cmp(m->key, "authorization") == 0 &&
-            rpc_server_secret_equal(m->value, s->authorization))
+            secret_equal(GRPC_SLICE_START_PTR(m->value), GRPC_SLICE_LENGTH(m->value),
+                         s->authorization))
             return 1;
     }
     return 0;
@@ -345,7 +334,7 @@ int rpc_server_start(const rpc_server_config *cfg, rpc_server **out, char *err, 
     int rc = rpc_acceptor_bind(cfg->listen, cfg->listen_count, &cfg->limits, &s->acceptor, err,
                                errlen);
     if (rc != RV_OK) {
-        free(s->authorization);
+        secret_free(s->authorization);
         pthread_cond_destroy(&s->changed);
         pthread_mutex_destroy(&s->lock);
         free(s);
@@ -401,7 +390,7 @@ int rpc_server_start(const rpc_server_config *cfg, rpc_server **out, char *err, 
 fail:
     grpc_shutdown();
     rpc_acceptor_stop(s->acceptor);
-    free(s->authorization);
+    secret_free(s->authorization);
     pthread_cond_destroy(&s->changed);
     pthread_mutex_destroy(&s->lock);
     free(s);
@@ -503,7 +492,7 @@ void rpc_server_stop(rpc_server *s, int grace_ms)
     grpc_server_destroy(s->server);
     grpc_completion_queue_destroy(s->cq);
     grpc_shutdown();
-    free(s->authorization);
+    secret_free(s->authorization);
     pthread_cond_destroy(&s->changed);
     pthread_mutex_destroy(&s->lock);
     free(s);
