@@ -14,6 +14,7 @@
 #include "control/control_methods.h"
 #include "control/rpc_server.h"
 #include "control/socket_guard.h"
+#include "core/host_port.h"
 #include "core/log.h"
 #include "core/secret_file.h"
 
@@ -77,6 +78,17 @@ static int control_is_tcp(const char *addr)
     return !control_unix_path(addr) && strncmp(addr, "unix-abstract:", 14) != 0;
 }
 
+/** 1 when the "HOST:PORT" @p addr binds a loopback address only. */
+static int control_is_loopback(const char *addr)
+{
+    char host[256];
+    char port[16];
+    if (host_port_split(addr, host, sizeof(host), port, sizeof(port)) != RV_OK)
+        return 0;
+    return strncmp(host, "127.", 4) == 0 || strcmp(host, "::1") == 0 ||
+           strcmp(host, "localhost") == 0;
+}
+
 /** Which listeners require the token; refuses an unauthenticated TCP
  *  listener the options do not allow. */
 static int control_auth_plan(char *const *listen, size_t count, const control_options *opt,
@@ -91,7 +103,13 @@ static int control_auth_plan(char *const *listen, size_t count, const control_op
         } else if (opt && !opt->insecure_tcp) {
             snprintf(err, errlen,
                      "control: TCP listener %s needs control_token_file (bearer token), or "
-                     "control_insecure_tcp = true to accept unauthenticated calls",
+                     "control_insecure_tcp = true to accept unauthenticated calls on loopback",
+                     listen[i]);
+            return RV_EINVAL;
+        } else if (opt && !control_is_loopback(listen[i])) {
+            snprintf(err, errlen,
+                     "control: TCP listener %s is not loopback: it needs control_token_file "
+                     "(control_insecure_tcp allows only 127.0.0.0/8, ::1 and localhost)",
                      listen[i]);
             return RV_EINVAL;
         }

@@ -28,8 +28,9 @@ typedef struct control_options {
     const char *token_file;  /**< file holding the bearer token TCP listeners require
                                   (borrowed; read once at start; must not be
                                   world-accessible); NULL: none */
-    int insecure_tcp;        /**< 1: a TCP listener without a token file accepts
-                                  unauthenticated calls (RetroVue Core's --port mode) */
+    int insecure_tcp;        /**< 1: a loopback TCP listener without a token file
+                                  accepts unauthenticated calls (RetroVue Core's --port
+                                  mode); a non-loopback one is refused all the same */
     rpc_limits limits;       /**< per listener and per peer caps, descriptor reserve */
     int max_idle_ms;         /**< close connections idle this long; 0 = 5 min */
 } control_options;
@@ -39,7 +40,8 @@ typedef struct control_options {
  *  negative rv_error with a sentence naming the address in @p err.
  *  @p opt (borrowed, may be NULL: no token, TCP allowed unauthenticated).
  *  A "HOST:PORT" listener requires the bearer token when opt->token_file is
- *  set; without one it is refused (RV_EINVAL) unless opt->insecure_tcp.
+ *  set; without one it is refused (RV_EINVAL) unless opt->insecure_tcp and
+ *  it binds a loopback address.
  *  Unix sockets never require it (their mode 0660 and group guard them). */
 int control_server_start(char *const *listen, size_t count, const control_options *opt, engine *e,
                          control_server **out, char *err, size_t errlen);

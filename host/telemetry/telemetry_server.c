@@ -355,17 +355,18 @@ static int bound_port(int fd)
 }
 
 /** The connection limit: the configured one (0: the default), at most half
- *  of the descriptors RLIMIT_NOFILE leaves after TELEMETRY_FD_RESERVE, so
+ *  of the descriptors RLIMIT_NOFILE leaves after the reserve
+ *  (TELEMETRY_FD_RESERVE unless @p reserve), so
  *  viewers and scrapers can never take the control plane's, the stream
  *  clients' or the plans' descriptors. */
-static unsigned telemetry_connection_limit(unsigned configured)
+static unsigned telemetry_connection_limit(unsigned configured, unsigned reserve)
 {
     unsigned want = configured ? configured : TELEMETRY_CONNECTION_LIMIT;
+    rlim_t keep = reserve ? reserve : TELEMETRY_FD_RESERVE;
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
         return want;
-    rlim_t room = rl.rlim_cur > 2 * TELEMETRY_FD_RESERVE ? (rl.rlim_cur - TELEMETRY_FD_RESERVE) / 2
-                                                         : rl.rlim_cur / 4;
+    rlim_t room = rl.rlim_cur > 2 * keep ? (rl.rlim_cur - keep) / 2 : rl.rlim_cur / 4;
     if (room < 4)
         room = 4;
     return (rlim_t)want > room ? (unsigned)room : want;
@@ -415,7 +416,7 @@ int telemetry_server_start(const char *listen_addr, unsigned outputs,
     }
     snprintf(s->host_port, sizeof(s->host_port), "%s%s%s:%d", strchr(host, ':') ? "[" : "", host,
              strchr(host, ':') ? "]" : "", s->port);
-    unsigned limit = telemetry_connection_limit(opt->max_connections);
+    unsigned limit = telemetry_connection_limit(opt->max_connections, opt->fd_reserve);
     unsigned per_ip = opt->max_per_peer ? opt->max_per_peer : TELEMETRY_PER_IP_LIMIT;
     if (per_ip > limit)
         per_ip = limit;

@@ -19,9 +19,10 @@ typedef struct telemetry_server telemetry_server;
 /** Limits and access. Zero members take the defaults. */
 typedef struct telemetry_options {
     unsigned max_connections;   /**< at once; default 512, and never more than half of
-                                     what RLIMIT_NOFILE leaves after 256 */
+                                     what RLIMIT_NOFILE leaves after fd_reserve */
     unsigned max_per_peer;      /**< from one IP address; default 128 */
     unsigned timeout_s;         /**< a silent connection is closed after this; default 10 */
+    unsigned fd_reserve;        /**< descriptors left to the rest of the process; default 256 */
     const char *token_file;     /**< bearer token every path but the public ones needs
                                      (telemetry/http_guard.h); NULL: none; borrowed */
     char *const *public_paths;  /**< served without the token; NULL: "/healthz",
