@@ -123,8 +123,7 @@ static size_t http_guard_path_at(const char *body, size_t len, size_t i, char pr
     size_t start = i;
     if (len - i >= 5 && strncmp(body + i, "file:", 5) == 0 && http_guard_boundary(prev)) {
         size_t j = i + 5;
-        while (j < len && body[j] != '"' && body[j] != ' ' && body[j] != '\n' &&
-               body[j] != '\'' && body[j] != '\\' && body[j] != ')' && body[j] != '}')
+        while (j < len && !strchr("\"' \t\n\\)}:;,", body[j]))
             j++;
         return j - start;
     }
