@@ -9,7 +9,8 @@ answer and a new stream client gets MPEG-TS; the refusals are logged a few
 times, not once each. While 64 half-sent HTTP requests are held
 (slowloris), /healthz answers. While 1100 idle connections to the HTTP port
 come from 127.0.0.1, /healthz answers another address (127.0.0.2) and the
-control socket answers.
+control socket answers; the same flood on the mpegts-tcp port leaves room for
+a stream client from 127.0.0.2.
 
 Access: a TCP control listener needs a token file or an explicit
 control_insecure_tcp (loopback only); with a token, a call without it or
@@ -246,6 +247,13 @@ def starvation(tap, work):
         tap.ok(st == 200, "1100 idle connections to the HTTP port from 127.0.0.1: /healthz "
                "answers 127.0.0.2 (%s)" % st)
         tap.ok(rpc("unix:" + sock) == "OK", "... and the Unix control socket answers")
+        release(flood)
+
+        flood = hold(ports["ts"], 1100)
+        time.sleep(1)
+        tap.ok(stream_bytes(ports["ts"], src="127.0.0.2"),
+               "1100 idle connections to the stream port from 127.0.0.1: a client from "
+               "127.0.0.2 gets MPEG-TS (max_clients_per_peer)")
         release(flood)
         time.sleep(0.5)
         tap.ok(eng.proc.poll() is None, "the engine is still running")

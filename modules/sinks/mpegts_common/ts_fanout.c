@@ -206,6 +206,23 @@ static void fanout_peer_ip(const char *peer, char *buf, size_t len)
         *colon = '\0';
 }
 
+/** Clients now connected from the address of @p peer. Network thread (the
+ *  only one that opens and closes clients, so no lock is needed to read). */
+static uint32_t fanout_peer_count(const ts_fanout *f, const char *peer)
+{
+    char ip[80];
+    char other[80];
+    uint32_t n = 0;
+    fanout_peer_ip(peer, ip, sizeof ip);
+    for (uint32_t i = 0; i < f->slots; i++) {
+        if (f->clients[i].fd < 0)
+            continue;
+        fanout_peer_ip(f->clients[i].peer, other, sizeof other);
+        n += strcmp(ip, other) == 0;
+    }
+    return n;
+}
+
 /** 1 when descriptor @p fd is within TS_FD_RESERVE of the soft limit. */
 static int fanout_fd_reserved(int fd)
 {
@@ -249,6 +266,11 @@ static int fanout_accept(ts_fanout *f)
         fanout_peer_name(f, fd, peer, sizeof peer);
         if (fanout_fd_reserved(fd)) {
             fanout_refuse(f, fd, peer, RV_EBUSY, "descriptor reserve reached");
+            continue;
+        }
+        if (f->cfg.max_per_peer && fanout_peer_count(f, peer) >= f->cfg.max_per_peer) {
+            snprintf(why, sizeof why, "max_clients_per_peer (%u) reached", f->cfg.max_per_peer);
+            fanout_refuse(f, fd, peer, RV_EBUSY, why);
             continue;
         }
         for (uint32_t i = 0; i < f->slots && !slot; i++)
