@@ -457,6 +457,19 @@ void rpc_acceptor_stop(rpc_acceptor *a)
         ssize_t w = write(a->wake_fd, &one, sizeof(one));
         (void)w;
         pthread_join(a->thread, NULL);
+        a->thread_started = 0;
     }
+    for (size_t i = 0; i < a->count; i++) {
+        if (a->listeners[i].fd >= 0)
+            close(a->listeners[i].fd);
+        a->listeners[i].fd = -1;
+    }
+}
+
+void rpc_acceptor_destroy(rpc_acceptor *a)
+{
+    if (!a)
+        return;
+    rpc_acceptor_stop(a);
     acceptor_free(a, 0);
 }

@@ -74,7 +74,11 @@ void rpc_acceptor_get_stats(rpc_acceptor *a, rpc_acceptor_stats *out);
 
 /** Stop accepting, join the thread, close the listening sockets (Unix
  *  socket files stay: their guard removes them). Handed-over connections
- *  are the gRPC core's. NULL is a no-op. */
+ *  are the gRPC core's; rpc_acceptor_listener_of still answers. NULL is a
+ *  no-op. Thread: the owner's. */
 void rpc_acceptor_stop(rpc_acceptor *a);
+
+/** Stop (if not yet) and free. NULL is a no-op. */
+void rpc_acceptor_destroy(rpc_acceptor *a);
 
 #endif

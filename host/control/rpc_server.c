@@ -389,7 +389,7 @@ int rpc_server_start(const rpc_server_config *cfg, rpc_server **out, char *err, 
 
 fail:
     grpc_shutdown();
-    rpc_acceptor_stop(s->acceptor);
+    rpc_acceptor_destroy(s->acceptor);
     secret_free(s->authorization);
     pthread_cond_destroy(&s->changed);
     pthread_mutex_destroy(&s->lock);
@@ -419,9 +419,9 @@ void rpc_server_stop(rpc_server *s, int grace_ms)
 {
     if (!s)
         return;
-    /* No new connection reaches the core from here on. */
+    /* No new connection reaches the core from here on (the table stays for
+     * calls still being authorised). */
     rpc_acceptor_stop(s->acceptor);
-    s->acceptor = NULL;
     pthread_mutex_lock(&s->lock);
     s->stopping = 1;
     grpc_server_shutdown_and_notify(s->server, s->cq, &s->shutdown_tag);
@@ -489,6 +489,7 @@ void rpc_server_stop(rpc_server *s, int grace_ms)
                 rpc_server_complete(s, ev.tag, ev.success);
         }
     }
+    rpc_acceptor_destroy(s->acceptor);
     grpc_server_destroy(s->server);
     grpc_completion_queue_destroy(s->cq);
     grpc_shutdown();
