@@ -1,9 +1,10 @@
 /**
  * @file host/control/rpc_server.c
  * @short The generic gRPC server (see rpc_server.h). Owns the grpc_server,
- *        its completion queue, the completion-queue thread, the worker pool
- *        and the list of open streams; the calls and streams own themselves
- *        (rpc_call.c, rpc_stream.c).
+ *        its completion queue, the completion-queue thread, the worker pool,
+ *        the list of open streams, the acceptor (rpc_acceptor.c: listening
+ *        sockets and connection caps) and the expected "Bearer <token>";
+ *        the calls and streams own themselves (rpc_call.c, rpc_stream.c).
  *
  * The completion-queue thread only moves calls through their states: it
  * keeps one request_call posted, reads each message, rejects unknown
