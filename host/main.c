@@ -28,6 +28,7 @@
 #include "config/config.h"
 #include "config/config_defaults.h"
 #include "core/clock.h"
+#include "core/fd_limit.h"
 #include "core/log.h"
 #include "engine/engine.h"
 #include "loader/loader.h"
@@ -233,19 +234,37 @@ static int run(const cli_options *opt, const sigset_t *set)
         }
         engine_set_asrun(e, asrun);
     }
+    fd_limit_raise();
 #ifdef RV_HAVE_CONTROL
     control_server *control = NULL;
+    const control_options copt = {
+        .token_file = cfg->access.control_token_file,
+        .insecure_tcp = cfg->access.control_insecure_tcp,
+        .limits = {.max_connections = cfg->access.control_max_connections,
+                   .max_per_peer = cfg->access.control_max_per_peer,
+                   .fd_reserve = cfg->access.fd_reserve},
+        .max_idle_ms = cfg->access.control_idle_timeout_ms,
+    };
     if (cfg->control_listen_count > 0 &&
-        control_server_start(cfg->control_listen, cfg->control_listen_count, e, &control, err,
-                             sizeof(err)) != RV_OK) {
+        control_server_start(cfg->control_listen, cfg->control_listen_count, &copt, e, &control,
+                             err, sizeof(err)) != RV_OK) {
         fprintf(stderr, "%s: control_listen: %s\n", cfg->path, err);
         goto out;
     }
 #endif
 #ifdef RV_HAVE_TELEMETRY
     telemetry_server *telemetry = NULL;
+    const telemetry_options topt = {
+        .max_connections = cfg->access.http_max_connections,
+        .max_per_peer = cfg->access.http_max_per_peer,
+        .timeout_s = cfg->access.http_timeout_s,
+        .fd_reserve = cfg->access.fd_reserve * 2,
+        .token_file = cfg->access.http_token_file,
+        .public_paths = cfg->access.http_public_paths,
+        .public_count = cfg->access.http_public_count,
+    };
     if (cfg->metrics_listen &&
-        telemetry_server_start(cfg->metrics_listen, cfg->http_outputs, e, &telemetry, err,
+        telemetry_server_start(cfg->metrics_listen, cfg->http_outputs, &topt, e, &telemetry, err,
                                sizeof(err)) != RV_OK) {
         fprintf(stderr, "%s: metrics_listen: %s\n", cfg->path, err);
 #ifdef RV_HAVE_CONTROL
@@ -279,6 +298,7 @@ out:
     clock_destroy(clock);
     registry_destroy(reg);
     config_free(cfg);
+    log_flush_repeats();
     return status;
 }
 

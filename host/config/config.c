@@ -140,6 +140,7 @@ void config_free(config *cfg)
     free(cfg->control_listen);
     free(cfg->metrics_listen);
     free(cfg->asrun_dir);
+    config_access_clear(&cfg->access);
     for (size_t i = 0; cfg->profiles && i < cfg->profile_count; i++)
         free(cfg->profiles[i].name);
     free(cfg->profiles);

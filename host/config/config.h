@@ -66,6 +66,26 @@ typedef struct config_channel {
     int line;
 } config_channel;
 
+/** Who may reach the engine and how many at once (engine.control_* and
+ *  engine.http_* access keys, config_access.c). Zero limits mean the
+ *  documented defaults, filled in when read. */
+typedef struct config_access {
+    char *control_token_file;          /**< resolved, owned; NULL = none */
+    int control_insecure_tcp;          /**< a loopback TCP listener without a token is
+                                            allowed (RetroVue Core's --port mode implies it) */
+    uint32_t control_max_connections;  /**< per control listener */
+    uint32_t control_max_per_peer;     /**< per IP (TCP) or user id (Unix socket) */
+    int control_idle_timeout_ms;       /**< connections without calls closed after this */
+    uint32_t fd_reserve;               /**< descriptors never handed to clients */
+    char *http_token_file;             /**< resolved, owned; NULL = none */
+    char **http_public_paths;          /**< owned; NULL = the defaults ("/healthz",
+                                            "/metrics") */
+    size_t http_public_count;
+    uint32_t http_max_connections;
+    uint32_t http_max_per_peer;
+    uint32_t http_timeout_s;
+} config_access;
+
 typedef struct config {
     char *path;                /**< owned */
     char *module_dir;          /**< the module search path: one or more folders,
@@ -84,6 +104,7 @@ typedef struct config {
     char *metrics_listen;      /**< "HOST:PORT", owned, NULL = off */
     unsigned http_outputs;     /**< CONFIG_HTTP_* served on metrics_listen */
     char *asrun_dir;           /**< resolved, owned, NULL = off */
+    config_access access;      /**< authentication and connection limits */
     config_profile *profiles;  /**< owned array */
     size_t profile_count;
     config_channel *channels;  /**< owned array */

@@ -140,6 +140,8 @@ int config_apply_overrides(config *cfg, const config_overrides *ov, char *err, s
         return RV_ENOMEM;
     }
     if (listen) {
+        /* RetroVue Core's client connects to 127.0.0.1:P without credentials. */
+        cfg->access.control_insecure_tcp = 1;
         for (size_t i = 0; i < cfg->control_listen_count; i++)
             free(cfg->control_listen[i]);
         free(cfg->control_listen);

@@ -24,7 +24,8 @@
 typedef struct config_overrides {
     const char *control_address; /**< "HOST:PORT" (--address, --port): replaces every
                                       HOST:PORT entry of control_listen; "unix:" entries
-                                      stay */
+                                      stay; implies control_insecure_tcp (Core's client
+                                      sends no credentials) unless a token file is set */
     const char *metrics_listen;  /**< "HOST:PORT" (--metrics-listen) */
     const char *asrun_dir;       /**< folder (--asrun-dir), relative to the working folder */
 } config_overrides;

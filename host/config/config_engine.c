@@ -2,7 +2,8 @@
  * @file host/config/config_engine.c
  * @short The config file's engine section: module_dir (one folder or a search
  *        path), plans_dir, media_roots, asrun_dir, log_level, control_listen
- *        (one address or a list), metrics_listen and http_outputs.
+ *        (one address or a list), metrics_listen and http_outputs; the access
+ *        keys are config_access.c's.
  *
  * Owns nothing itself: what it reads goes into the config it is given, which
  * owns it. Thread: the main thread.
@@ -18,6 +19,19 @@
 static const char *const config_engine_keys[] = {
     "module_dir", "plans_dir", "media_roots", "log_level", "control_listen", "metrics_listen",
     "asrun_dir", "http_outputs", NULL};
+
+/** Every engine key: this file's and config_access.c's. */
+static int config_check_engine_keys(const config_parse *p, const config_setting_t *eng)
+{
+    const char *all[32];
+    size_t n = 0;
+    for (size_t i = 0; config_engine_keys[i]; i++)
+        all[n++] = config_engine_keys[i];
+    for (size_t i = 0; config_access_keys[i] && n + 1 < sizeof(all) / sizeof(all[0]); i++)
+        all[n++] = config_access_keys[i];
+    all[n] = NULL;
+    return config_check_keys(p, eng, "engine", all);
+}
 
 /* "HOST:PORT" with a non-empty host and a port 0..65535 (config.h). */
 int config_host_port_valid(const char *s)
@@ -244,7 +258,7 @@ int config_read_engine(const config_parse *p, const config_setting_t *root, conf
         return config_fail(p, 1, "engine", "missing (required)");
     if (!config_setting_is_group(eng))
         return config_fail(p, config_line(eng), "engine", "must be a group { ... }");
-    int rc = config_check_keys(p, eng, "engine", config_engine_keys);
+    int rc = config_check_engine_keys(p, eng);
     if (rc)
         return rc;
     if ((rc = config_read_module_dirs(p, eng, cfg)) ||
@@ -272,7 +286,7 @@ int config_read_engine(const config_parse *p, const config_setting_t *root, conf
         if (!(cfg->metrics_listen = strdup(metrics)))
             return config_oom(p, config_line(eng), "engine.metrics_listen");
     }
-    if ((rc = config_read_http_outputs(p, eng, cfg)))
+    if ((rc = config_read_http_outputs(p, eng, cfg)) || (rc = config_read_access(p, eng, cfg)))
         return rc;
     return config_read_listen(p, eng, cfg);
 }

@@ -68,6 +68,13 @@ int config_get_int(const config_parse *p, const config_setting_t *g, const char 
 
 /** The engine group (required) into @p cfg (config_engine.c). */
 int config_read_engine(const config_parse *p, const config_setting_t *root, config *cfg);
+/** The access keys of the engine group into @p cfg->access
+ *  (config_access.c). */
+int config_read_access(const config_parse *p, const config_setting_t *eng, config *cfg);
+/** Free what @p a holds (config_access.c). */
+void config_access_clear(config_access *a);
+/** The engine keys config_access.c reads (NULL-terminated). */
+extern const char *const config_access_keys[];
 /** The profiles group, if any, into @p cfg (config_profiles.c). */
 int config_read_profiles(const config_parse *p, const config_setting_t *root, config *cfg);
 /** The channels list and channel_defaults group, if any, into @p cfg; profiles

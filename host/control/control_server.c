@@ -14,7 +14,9 @@
 #include "control/control_methods.h"
 #include "control/rpc_server.h"
 #include "control/socket_guard.h"
+#include "core/host_port.h"
 #include "core/log.h"
+#include "core/secret_file.h"
 
 #define CONTROL_MAX_LISTEN 16
 #define CONTROL_MAX_WORKERS 16
@@ -61,8 +63,62 @@ static void control_release_guards(control_server *s, int unlink_sockets)
     s->guard_count = 0;
 }
 
-int control_server_start(char *const *listen, size_t count, engine *e, control_server **out,
-                         char *err, size_t errlen)
+int control_read_token(const char *path, char **out, char *err, size_t errlen)
+{
+    char why[400];
+    int rc = secret_file_read(path, out, why, sizeof(why));
+    if (rc != RV_OK)
+        snprintf(err, errlen, "control: %s", why);
+    return rc;
+}
+
+/** 1 for a "HOST:PORT" address (not a Unix socket). */
+static int control_is_tcp(const char *addr)
+{
+    return !control_unix_path(addr) && strncmp(addr, "unix-abstract:", 14) != 0;
+}
+
+/** 1 when the "HOST:PORT" @p addr binds a loopback address only. */
+static int control_is_loopback(const char *addr)
+{
+    char host[256];
+    char port[16];
+    if (host_port_split(addr, host, sizeof(host), port, sizeof(port)) != RV_OK)
+        return 0;
+    return strncmp(host, "127.", 4) == 0 || strcmp(host, "::1") == 0 ||
+           strcmp(host, "localhost") == 0;
+}
+
+/** Which listeners require the token; refuses an unauthenticated TCP
+ *  listener the options do not allow. */
+static int control_auth_plan(char *const *listen, size_t count, const control_options *opt,
+                             const char *token, unsigned char *require, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < count; i++) {
+        require[i] = 0;
+        if (!control_is_tcp(listen[i]))
+            continue;
+        if (token) {
+            require[i] = 1;
+        } else if (opt && !opt->insecure_tcp) {
+            snprintf(err, errlen,
+                     "control: TCP listener %s needs control_token_file (bearer token), or "
+                     "control_insecure_tcp = true to accept unauthenticated calls on loopback",
+                     listen[i]);
+            return RV_EINVAL;
+        } else if (opt && !control_is_loopback(listen[i])) {
+            snprintf(err, errlen,
+                     "control: TCP listener %s is not loopback: it needs control_token_file "
+                     "(control_insecure_tcp allows only 127.0.0.0/8, ::1 and localhost)",
+                     listen[i]);
+            return RV_EINVAL;
+        }
+    }
+    return RV_OK;
+}
+
+int control_server_start(char *const *listen, size_t count, const control_options *opt, engine *e,
+                         control_server **out, char *err, size_t errlen)
 {
     *out = NULL;
     if (count == 0 || count > CONTROL_MAX_LISTEN) {
@@ -75,7 +131,13 @@ int control_server_start(char *const *listen, size_t count, engine *e, control_s
         snprintf(err, errlen, "control: out of memory");
         return RV_ENOMEM;
     }
+    char *token = NULL;
+    unsigned char require[CONTROL_MAX_LISTEN];
     int rc = RV_OK;
+    if (opt && opt->token_file)
+        rc = control_read_token(opt->token_file, &token, err, errlen);
+    if (rc == RV_OK)
+        rc = control_auth_plan(listen, count, opt, token, require, err, errlen);
     for (size_t i = 0; i < count && rc == RV_OK; i++) {
         rc = control_check_address(listen[i], err, errlen);
         const char *path = rc == RV_OK ? control_unix_path(listen[i]) : NULL;
@@ -93,8 +155,14 @@ int control_server_start(char *const *listen, size_t count, engine *e, control_s
         .methods = control_methods,
         .user = e,
         .max_workers = CONTROL_MAX_WORKERS,
+        .require_token = require,
+        .token = token,
+        .limits = opt ? opt->limits : (rpc_limits){0},
+        .max_idle_ms = opt ? opt->max_idle_ms : 0,
     };
     rc = rpc_server_start(&cfg, &s->rpc, err, errlen);
+    secret_free(token);
+    token = NULL;
     if (rc != RV_OK)
         goto fail;
     for (size_t i = 0; i < s->guard_count; i++) {
@@ -104,15 +172,19 @@ int control_server_start(char *const *listen, size_t count, engine *e, control_s
     }
     for (size_t i = 0; i < count; i++) {
         int port = rpc_server_bound_port(s->rpc, i);
+        const char *auth = require[i]                  ? "bearer token required"
+                           : control_is_tcp(listen[i]) ? "NO AUTHENTICATION"
+                                                       : "socket file mode";
         if (port > 0)
-            log_info("control: listening on %s (port %d)", listen[i], port);
+            log_info("control: listening on %s (port %d; %s)", listen[i], port, auth);
         else
-            log_info("control: listening on %s", listen[i]);
+            log_info("control: listening on %s (%s)", listen[i], auth);
     }
     *out = s;
     return RV_OK;
 
 fail:
+    secret_free(token);
     rpc_server_stop(s->rpc, 0);
     control_release_guards(s, s->rpc != NULL);
     free(s);
@@ -127,6 +199,11 @@ void control_server_stop(control_server *s, int grace_ms)
     control_release_guards(s, 1);
     free(s);
     log_info("control: stopped");
+}
+
+void control_server_get_stats(control_server *s, rpc_server_stats *out)
+{
+    rpc_server_get_stats(s ? s->rpc : NULL, out);
 }
 
 int control_server_port(const control_server *s, size_t i)

@@ -1,9 +1,10 @@
 /**
  * @file host/control/rpc_server.c
  * @short The generic gRPC server (see rpc_server.h). Owns the grpc_server,
- *        its completion queue, the completion-queue thread, the worker pool
- *        and the list of open streams; the calls and streams own themselves
- *        (rpc_call.c, rpc_stream.c).
+ *        its completion queue, the completion-queue thread, the worker pool,
+ *        the list of open streams, the acceptor (rpc_acceptor.c: listening
+ *        sockets and connection caps) and the expected "Bearer <token>";
+ *        the calls and streams own themselves (rpc_call.c, rpc_stream.c).
  *
  * The completion-queue thread only moves calls through their states: it
  * keeps one request_call posted, reads each message, rejects unknown
@@ -19,6 +20,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,12 +33,16 @@
 
 #include <retrovue/error.h>
 
+#include "control/rpc_acceptor.h"
 #include "control/rpc_call.h"
 #include "control/rpc_stream.h"
 #include "control/work_pool.h"
 #include "core/log.h"
+#include "core/secret_file.h"
 
 #define RPC_SERVER_MAX_LISTEN 16
+#define RPC_SERVER_IDLE_MS (5 * 60 * 1000)
+#define RPC_SERVER_MAX_STREAMS 100
 
 struct rpc_server {
     grpc_server *server;
@@ -55,8 +61,11 @@ struct rpc_server {
     rpc_stream_node streams;       /**< open streams (circular list head) */
     size_t stream_count;
 
-    int ports[RPC_SERVER_MAX_LISTEN];
-    size_t port_count;
+    rpc_acceptor *acceptor;        /**< binds, accepts, caps connections */
+    unsigned char require_token[RPC_SERVER_MAX_LISTEN]; /**< per listener */
+    int any_token;                 /**< some listener requires the token */
+    char *authorization;           /**< "Bearer <token>", or NULL */
+    atomic_uint_fast64_t unauthenticated;
 };
 
 static const rpc_method *rpc_server_find(const rpc_server *s, const grpc_slice method)
@@ -86,10 +95,40 @@ static void rpc_server_request_next(rpc_server *s)
     }
 }
 
+/** 1 when @p c may run: its listener needs no token, or the call carries
+ *  "authorization: Bearer <token>". A connection the acceptor does not
+ *  know is held to the token (fail closed). */
+static int rpc_server_authorised(rpc_server *s, rpc_call *c)
+{
+    if (!s->any_token)
+        return 1;
+    char *peer = grpc_call_get_peer(c->call);
+    int li = rpc_acceptor_listener_of(s->acceptor, peer);
+    gpr_free(peer);
+    if (li >= 0 && !s->require_token[li])
+        return 1;
+    for (size_t i = 0; i < c->request_md.count; i++) {
+        const grpc_metadata *m = &c->request_md.metadata[i];
+        if (grpc_slice_str_cmp(m->key, "authorization") == 0 &&
+            secret_equal(GRPC_SLICE_START_PTR(m->value), GRPC_SLICE_LENGTH(m->value),
+                         s->authorization))
+            return 1;
+    }
+    return 0;
+}
+
 /** The message of @p c has arrived: reject it or queue it on the pool. */
 static void rpc_server_dispatch(rpc_server *s, rpc_call *c)
 {
     char err[256];
+    if (!rpc_server_authorised(s, c)) {
+        uint64_t n = atomic_fetch_add(&s->unauthenticated, 1) + 1;
+        log_warn("control: refused a call without a valid bearer token (%s)",
+                 n == 1 ? "first" : "again");
+        rpc_call_finish(c, GRPC_STATUS_UNAUTHENTICATED,
+                        "this listener needs \"authorization: Bearer <token>\" metadata", NULL);
+        return;
+    }
     c->method = rpc_server_find(s, c->details.method);
     if (!c->method) {
         char *path = grpc_slice_to_c_string(c->details.method);
@@ -241,29 +280,6 @@ static void rpc_server_wait_shutdown(rpc_server *s, const struct timespec *until
     }
 }
 
-static int rpc_server_bind(rpc_server *s, const rpc_server_config *cfg, char *err, size_t errlen)
-{
-    if (cfg->listen_count == 0 || cfg->listen_count > RPC_SERVER_MAX_LISTEN) {
-        snprintf(err, errlen, "control: %zu listen addresses (1..%d allowed)", cfg->listen_count,
-                 RPC_SERVER_MAX_LISTEN);
-        return RV_EINVAL;
-    }
-    grpc_server_credentials *cr = grpc_insecure_server_credentials_create();
-    int rc = RV_OK;
-    for (size_t i = 0; i < cfg->listen_count; i++) {
-        const char *addr = cfg->listen[i];
-        int port = grpc_server_add_http2_port(s->server, addr, cr);
-        if (port <= 0) {
-            snprintf(err, errlen, "control: cannot listen on %s (in use, or bad address)", addr);
-            rc = RV_EIO;
-            break;
-        }
-        s->ports[s->port_count++] = strncmp(addr, "unix:", 5) == 0 ? 0 : port;
-    }
-    grpc_server_credentials_release(cr);
-    return rc;
-}
-
 /** Tear down a server that never started (a bind failed). */
 static void rpc_server_abort(rpc_server *s)
 {
@@ -289,6 +305,26 @@ int rpc_server_start(const rpc_server_config *cfg, rpc_server **out, char *err, 
         snprintf(err, errlen, "control: out of memory");
         return RV_ENOMEM;
     }
+    if (cfg->listen_count > RPC_SERVER_MAX_LISTEN) {
+        snprintf(err, errlen, "control: %zu listen addresses (1..%d allowed)", cfg->listen_count,
+                 RPC_SERVER_MAX_LISTEN);
+        free(s);
+        return RV_EINVAL;
+    }
+    for (size_t i = 0; i < cfg->listen_count; i++) {
+        s->require_token[i] = cfg->require_token ? cfg->require_token[i] : 0;
+        s->any_token |= s->require_token[i];
+    }
+    if (s->any_token && (!cfg->token || !cfg->token[0])) {
+        snprintf(err, errlen, "control: a listener requires a token but none is set");
+        free(s);
+        return RV_EINVAL;
+    }
+    if (s->any_token && asprintf(&s->authorization, "Bearer %s", cfg->token) < 0) {
+        snprintf(err, errlen, "control: out of memory");
+        free(s);
+        return RV_ENOMEM;
+    }
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->changed, NULL);
     s->streams.next = &s->streams;
@@ -296,19 +332,29 @@ int rpc_server_start(const rpc_server_config *cfg, rpc_server **out, char *err, 
     s->methods = cfg->methods;
     s->user = cfg->user;
 
+    int rc = rpc_acceptor_bind(cfg->listen, cfg->listen_count, &cfg->limits, &s->acceptor, err,
+                               errlen);
+    if (rc != RV_OK) {
+        secret_free(s->authorization);
+        pthread_cond_destroy(&s->changed);
+        pthread_mutex_destroy(&s->lock);
+        free(s);
+        return rc;
+    }
+
     grpc_init();
-    grpc_arg args[1] = {
+    grpc_arg args[3] = {
         {.type = GRPC_ARG_INTEGER, .key = GRPC_ARG_ALLOW_REUSEPORT, .value.integer = 0},
+        /* A connection with no call for this long is closed (GOAWAY). */
+        {.type = GRPC_ARG_INTEGER, .key = GRPC_ARG_MAX_CONNECTION_IDLE_MS,
+         .value.integer = cfg->max_idle_ms > 0 ? cfg->max_idle_ms : RPC_SERVER_IDLE_MS},
+        {.type = GRPC_ARG_INTEGER, .key = GRPC_ARG_MAX_CONCURRENT_STREAMS,
+         .value.integer = cfg->max_streams > 0 ? cfg->max_streams : RPC_SERVER_MAX_STREAMS},
     };
-    grpc_channel_args chargs = {.num_args = 1, .args = args};
+    grpc_channel_args chargs = {.num_args = 3, .args = args};
     s->server = grpc_server_create(&chargs, NULL);
     s->cq = grpc_completion_queue_create_for_next(NULL);
     grpc_server_register_completion_queue(s->server, s->cq, NULL);
-    int rc = rpc_server_bind(s, cfg, err, errlen);
-    if (rc != RV_OK) {
-        rpc_server_abort(s);
-        goto fail;
-    }
     s->pool = work_pool_create(cfg->max_workers, rpc_server_work, s);
     if (!s->pool) {
         snprintf(err, errlen, "control: cannot start worker threads");
@@ -317,6 +363,11 @@ int rpc_server_start(const rpc_server_config *cfg, rpc_server **out, char *err, 
         goto fail;
     }
     grpc_server_start(s->server);
+    if (rpc_acceptor_run(s->acceptor, s->server) != RV_OK) {
+        snprintf(err, errlen, "control: cannot start the accept thread");
+        rpc_server_stop(s, 0);
+        return RV_ENOMEM;
+    }
     pthread_mutex_lock(&s->lock);
     rpc_server_request_next(s);
     pthread_mutex_unlock(&s->lock);
@@ -339,6 +390,8 @@ int rpc_server_start(const rpc_server_config *cfg, rpc_server **out, char *err, 
 
 fail:
     grpc_shutdown();
+    rpc_acceptor_destroy(s->acceptor);
+    secret_free(s->authorization);
     pthread_cond_destroy(&s->changed);
     pthread_mutex_destroy(&s->lock);
     free(s);
@@ -347,13 +400,29 @@ fail:
 
 int rpc_server_bound_port(const rpc_server *s, size_t i)
 {
-    return (s && i < s->port_count) ? s->ports[i] : 0;
+    return s ? rpc_acceptor_port(s->acceptor, i) : 0;
+}
+
+void rpc_server_get_stats(rpc_server *s, rpc_server_stats *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (!s)
+        return;
+    rpc_acceptor_stats a;
+    rpc_acceptor_get_stats(s->acceptor, &a);
+    out->connections_accepted = a.accepted;
+    out->connections_refused = a.refused;
+    out->connections_open = a.open;
+    out->unauthenticated = atomic_load(&s->unauthenticated);
 }
 
 void rpc_server_stop(rpc_server *s, int grace_ms)
 {
     if (!s)
         return;
+    /* No new connection reaches the core from here on (the table stays for
+     * calls still being authorised). */
+    rpc_acceptor_stop(s->acceptor);
     pthread_mutex_lock(&s->lock);
     s->stopping = 1;
     grpc_server_shutdown_and_notify(s->server, s->cq, &s->shutdown_tag);
@@ -421,9 +490,11 @@ void rpc_server_stop(rpc_server *s, int grace_ms)
                 rpc_server_complete(s, ev.tag, ev.success);
         }
     }
+    rpc_acceptor_destroy(s->acceptor);
     grpc_server_destroy(s->server);
     grpc_completion_queue_destroy(s->cq);
     grpc_shutdown();
+    secret_free(s->authorization);
     pthread_cond_destroy(&s->changed);
     pthread_mutex_destroy(&s->lock);
     free(s);

@@ -16,6 +16,12 @@
  * stream then lives without a thread (rpc_stream.h), so it never delays
  * later calls of its key. At shutdown open streams end with UNAVAILABLE.
  *
+ * Listening sockets are bound and accepted by rpc_acceptor (connection
+ * caps per listener and per peer, a descriptor reserve) and handed to the
+ * core. A listener may require a bearer token (metadata "authorization:
+ * Bearer <token>"); a call without it gets UNAUTHENTICATED before its
+ * payload is read. Connections idle for max_idle_ms are closed.
+ *
  * The caller must have blocked SIGTERM/SIGINT (pthread_sigmask) before the
  * first rpc_server_start, so gRPC's own threads inherit the mask.
  */
@@ -24,8 +30,12 @@
 
 #include <stddef.h>
 
+#include <stdint.h>
+
 #include <grpc/status.h>
 #include <protobuf-c/protobuf-c.h>
+
+#include "control/rpc_acceptor.h"
 
 typedef struct rpc_server rpc_server;
 
@@ -76,7 +86,25 @@ typedef struct rpc_server_config {
     const rpc_method *methods;   /**< ends with a {.path = NULL} sentinel; borrowed, must outlive the server */
     void *user;                  /**< passed to handlers; borrowed */
     size_t max_workers;          /**< handler threads at most (>= 1) */
+    const unsigned char *require_token; /**< per listen address: 1 = every call through it
+                                             must carry "authorization: Bearer <token>"
+                                             (else UNAUTHENTICATED); NULL = none; borrowed */
+    const char *token;           /**< the bearer token; copied; required when any listener
+                                      requires it */
+    rpc_limits limits;           /**< connection caps and descriptor reserve (rpc_acceptor.h) */
+    int max_idle_ms;             /**< close a connection without calls after this; 0 = 5 min */
+    int max_streams;             /**< concurrent calls per connection; 0 = 100 */
 } rpc_server_config;
+
+typedef struct rpc_server_stats {
+    uint64_t connections_accepted;
+    uint64_t connections_refused;  /**< by a connection cap or the descriptor reserve */
+    uint32_t connections_open;
+    uint64_t unauthenticated;      /**< calls refused with UNAUTHENTICATED */
+} rpc_server_stats;
+
+/** Counters since start. Thread: any. NULL @p s gives zeros. */
+void rpc_server_get_stats(rpc_server *s, rpc_server_stats *out);
 
 /** Bind every address and start serving, or bind nothing and fail with a
  *  message naming the address. RV_OK, RV_EINVAL or RV_EIO. Thread: any. */

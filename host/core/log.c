@@ -3,12 +3,16 @@
  * @short The process log: formats one logfmt line per event and writes it to
  *        stderr with a single write(2).
  *
- * Owns the log level singleton (an atomic int, default info). Nothing else:
- * every line is formatted into a stack buffer.
+ * Owns the log level singleton (an atomic int, default info) and the
+ * repeat-suppression singleton (a fixed log_repeat table under a mutex: a
+ * line repeated identically more than LOG_REPEAT_BURST times in
+ * LOG_REPEAT_WINDOW_MS is dropped and counted, then reported as "last
+ * message repeated N times"). Every line is formatted into a stack buffer.
  */
 #include "core/log.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,8 +21,14 @@
 
 #include <retrovue/error.h>
 
+#include "core/log_repeat.h"
+
 /** The process-wide log level singleton. */
 static atomic_int log_level_singleton = RV_LOG_INFO;
+
+/** The process-wide repeat-suppression singleton and its lock. */
+static log_repeat log_repeat_singleton;
+static pthread_mutex_t log_repeat_lock = PTHREAD_MUTEX_INITIALIZER;
 
 enum { LOG_LINE_BYTES = 4096, LOG_MSG_BYTES = 2048 };
 
@@ -136,25 +146,20 @@ __attribute__((format(printf, 4, 5))) static void log_append(char *buf, size_t c
         *pos = cap - 1;
 }
 
-void log_vwrite(rv_log_level level, int32_t channel_id, const char *module, const char *fmt,
-                va_list ap)
+/** Format one logfmt line from its parts and write it with one write(2).
+ *  @p module may be NULL; all borrowed. */
+static void log_emit(int level, int32_t channel_id, const char *module, const char *msg)
 {
-    char msg[LOG_MSG_BYTES];
     char line[LOG_LINE_BYTES];
     size_t pos = 0;
     struct timespec now;
     struct tm tm;
 
-    if (!log_enabled(level) || fmt == NULL)
-        return;
-    int saved_errno = errno;
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-
     clock_gettime(CLOCK_REALTIME, &now);
     gmtime_r(&now.tv_sec, &tm);
     log_append(line, sizeof(line), &pos, "ts=%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ level=%s",
                tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-               now.tv_nsec / 1000000, log_level_name(level));
+               now.tv_nsec / 1000000, log_level_name((rv_log_level)level));
     if (channel_id >= 0)
         log_append(line, sizeof(line), &pos, " channel=%d", (int)channel_id);
     if (module != NULL) {
@@ -181,7 +186,68 @@ void log_vwrite(rv_log_level level, int32_t channel_id, const char *module, cons
             break;
         off += w;
     }
+}
+
+static void log_emit_summaries(const log_repeat_summary *sum, size_t n)
+{
+    char msg[LOG_MSG_BYTES];
+    for (size_t i = 0; i < n; i++) {
+        const log_repeat_summary *s = &sum[i];
+        snprintf(msg, sizeof(msg), "last message repeated %u times in %lld.%01lld s: %s",
+                 s->suppressed, (long long)(s->window_ms / 1000),
+                 (long long)(s->window_ms % 1000 / 100), s->msg);
+        log_emit(s->level, s->channel_id, s->has_module ? s->module : NULL, msg);
+    }
+}
+
+static int64_t log_monotonic_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+void log_vwrite(rv_log_level level, int32_t channel_id, const char *module, const char *fmt,
+                va_list ap)
+{
+    char msg[LOG_MSG_BYTES];
+    log_repeat_summary sum[LOG_REPEAT_MAX_SUMMARIES];
+    size_t n_sum = 0;
+
+    if (!log_enabled(level) || fmt == NULL)
+        return;
+    int saved_errno = errno;
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+
+    pthread_mutex_lock(&log_repeat_lock);
+    int write_it = log_repeat_check(&log_repeat_singleton, log_monotonic_ns(), (int)level,
+                                    channel_id, module, msg, sum, &n_sum);
+    pthread_mutex_unlock(&log_repeat_lock);
+    log_emit_summaries(sum, n_sum);
+    if (write_it)
+        log_emit((int)level, channel_id, module, msg);
     errno = saved_errno;
+}
+
+void log_flush_repeats(void)
+{
+    log_repeat_summary sum[LOG_REPEAT_MAX_SUMMARIES];
+    size_t n;
+    do {
+        pthread_mutex_lock(&log_repeat_lock);
+        n = log_repeat_flush(&log_repeat_singleton, log_monotonic_ns(), sum,
+                             LOG_REPEAT_MAX_SUMMARIES);
+        pthread_mutex_unlock(&log_repeat_lock);
+        log_emit_summaries(sum, n);
+    } while (n == LOG_REPEAT_MAX_SUMMARIES);
+}
+
+uint64_t log_suppressed_total(void)
+{
+    pthread_mutex_lock(&log_repeat_lock);
+    uint64_t n = log_repeat_singleton.suppressed_total;
+    pthread_mutex_unlock(&log_repeat_lock);
+    return n;
 }
 
 void log_write(rv_log_level level, int32_t channel_id, const char *module, const char *fmt, ...)

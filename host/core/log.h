@@ -5,6 +5,10 @@
  *
  * The level is a process-wide singleton (atomic), set at start and cycled by
  * SIGUSR1. Safe from any thread; one write(2) per line so lines never mix.
+ * A line repeated identically (same level, channel, module and text) more
+ * than 3 times within 10 s is dropped and counted; when the 10 s end, one
+ * line "last message repeated N times in S s: <text>" reports the count
+ * (core/log_repeat.h). Memory for this is fixed (64 recent lines).
  */
 #ifndef RV_HOST_LOG_H
 #define RV_HOST_LOG_H
@@ -30,6 +34,12 @@ void log_write(rv_log_level level, int32_t channel_id, const char *module, const
     __attribute__((format(printf, 4, 5)));
 void log_vwrite(rv_log_level level, int32_t channel_id, const char *module, const char *fmt,
                 va_list ap);
+
+/** Write the "last message repeated N times" lines still pending (at
+ *  exit). Thread: any. */
+void log_flush_repeats(void);
+/** Lines dropped as identical repeats since start. Thread: any. */
+uint64_t log_suppressed_total(void);
 
 #define log_error(...) log_write(RV_LOG_ERROR, -1, NULL, __VA_ARGS__)
 #define log_warn(...) log_write(RV_LOG_WARN, -1, NULL, __VA_ARGS__)

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -31,6 +32,7 @@
 #include "core/host_port.h"
 #include "core/log.h"
 #include "telemetry/healthz.h"
+#include "telemetry/http_guard.h"
 #include "telemetry/http_channels.h"
 #include "telemetry/http_page.h"
 #include "telemetry/http_route.h"
@@ -41,8 +43,13 @@
 
 /** Connections at once: operator pages, scrapers and stream viewers. */
 #define TELEMETRY_CONNECTION_LIMIT 512
+/** Of which from one IP address. */
+#define TELEMETRY_PER_IP_LIMIT 128
+/** Seconds a connection may be silent (request or reply) before it is closed. */
 #define TELEMETRY_TIMEOUT_S 10
-#define TELEMETRY_BACKLOG 32
+#define TELEMETRY_BACKLOG 128
+/** Descriptors the HTTP server leaves to the rest of the process, at least. */
+#define TELEMETRY_FD_RESERVE 256
 
 struct telemetry_server {
     struct MHD_Daemon *daemon;
@@ -51,6 +58,7 @@ struct telemetry_server {
     unsigned outputs;       /**< CONFIG_HTTP_* */
     http_hls *hls;          /**< HLS segmenters; NULL when hls is off */
     char host_port[300];    /**< "HOST:PORT" for URLs when a request has no Host */
+    http_guard *guard;      /**< token, public paths, redaction */
 };
 
 /** A route renders its body into @p out and sets *@p http_status.
@@ -128,6 +136,29 @@ static enum MHD_Result reply_hls(struct MHD_Connection *conn, http_reply *out)
     return ret;
 }
 
+/** 1 for a text body a redaction may rewrite (not HTML, scripts or media). */
+static int telemetry_redactable(const char *content_type)
+{
+    return content_type && (strncmp(content_type, "text/plain", 10) == 0 ||
+                            strncmp(content_type, "application/json", 16) == 0);
+}
+
+/** 401 with the challenge of RFC 6750. */
+static enum MHD_Result reply_unauthorised(struct MHD_Connection *conn)
+{
+    static const char text[] = "this path needs \"Authorization: Bearer <token>\"\n";
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(sizeof(text) - 1, (void *)text, MHD_RESPMEM_PERSISTENT);
+    if (!resp)
+        return MHD_NO;
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"retrovue\"");
+    enum MHD_Result ret = MHD_queue_response(conn, MHD_HTTP_UNAUTHORIZED, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
 /** A short plain-text reply (404, 405, 500). */
 static enum MHD_Result reply_text(struct MHD_Connection *conn, unsigned status, const char *text)
 {
@@ -138,7 +169,7 @@ static enum MHD_Result reply_text(struct MHD_Connection *conn, unsigned status, 
 }
 
 static enum MHD_Result reply_route(struct MHD_Connection *conn, engine *e,
-                                   const telemetry_route *r)
+                                   const telemetry_route *r, int redact)
 {
     text_buffer out;
     text_buffer_init(&out);
@@ -152,13 +183,15 @@ static enum MHD_Result reply_route(struct MHD_Connection *conn, engine *e,
                   rv_strerror(rc == RV_OK ? RV_ENOMEM : rc));
         return reply_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error\n");
     }
+    if (redact && telemetry_redactable(r->content_type))
+        http_guard_redact(body, &len);
     return reply_owned(conn, status, r->content_type, body, len);
 }
 
 /** A route with a handler: headers (ETag, Cache-Control) and status as the
  *  handler filled them; 304 and empty bodies are sent without content. */
 static enum MHD_Result reply_handler(struct MHD_Connection *conn, engine *e,
-                                     const telemetry_route *r, const char *url)
+                                     const telemetry_route *r, const char *url, int redact)
 {
     http_request req = {
         .url = url,
@@ -173,6 +206,8 @@ static enum MHD_Result reply_handler(struct MHD_Connection *conn, engine *e,
         log_write(RV_LOG_WARN, -1, NULL, "telemetry: %s: %s", url, rv_strerror(rc));
         return reply_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error\n");
     }
+    if (redact && out.body && telemetry_redactable(out.content_type))
+        http_guard_redact(out.body, &out.len);
     struct MHD_Response *resp =
         out.body ? MHD_create_response_from_buffer(out.len, out.body, MHD_RESPMEM_MUST_FREE)
                  : MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
@@ -213,6 +248,13 @@ static enum MHD_Result telemetry_handle(void *cls, struct MHD_Connection *conn, 
         *upload_data_size = 0;
         return MHD_YES;
     }
+    http_access access = http_guard_check(
+        s->guard, url,
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
+        MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "access_token"));
+    if (access == HTTP_ACCESS_DENIED)
+        return reply_unauthorised(conn);
+    int redact = access != HTTP_ACCESS_FULL;
     int32_t id = 0;
     int is_get = strcmp(method, MHD_HTTP_METHOD_GET) == 0 || strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
     if ((s->outputs & CONFIG_HTTP_TS) && http_stream_parse(url, "ts", &id))
@@ -245,8 +287,8 @@ static enum MHD_Result telemetry_handle(void *cls, struct MHD_Connection *conn, 
     if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
         return reply_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n");
     if (r->handle)
-        return reply_handler(conn, s->e, r, url);
-    return reply_route(conn, s->e, r);
+        return reply_handler(conn, s->e, r, url, redact);
+    return reply_route(conn, s->e, r, redact);
 }
 
 /* Thread: any of libmicrohttpd's. */
@@ -312,12 +354,34 @@ static int bound_port(int fd)
     return -1;
 }
 
-int telemetry_server_start(const char *listen_addr, unsigned outputs, engine *e,
-                           telemetry_server **out, char *err, size_t errlen)
+/** The connection limit: the configured one (0: the default), at most half
+ *  of the descriptors RLIMIT_NOFILE leaves after the reserve
+ *  (TELEMETRY_FD_RESERVE unless @p reserve), so
+ *  viewers and scrapers can never take the control plane's, the stream
+ *  clients' or the plans' descriptors. */
+static unsigned telemetry_connection_limit(unsigned configured, unsigned reserve)
+{
+    unsigned want = configured ? configured : TELEMETRY_CONNECTION_LIMIT;
+    rlim_t keep = reserve ? reserve : TELEMETRY_FD_RESERVE;
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+        return want;
+    rlim_t room = rl.rlim_cur > 2 * keep ? (rl.rlim_cur - keep) / 2 : rl.rlim_cur / 4;
+    if (room < 4)
+        room = 4;
+    return (rlim_t)want > room ? (unsigned)room : want;
+}
+
+int telemetry_server_start(const char *listen_addr, unsigned outputs,
+                           const telemetry_options *opt, engine *e, telemetry_server **out,
+                           char *err, size_t errlen)
 {
     char host[256];
     char port[16];
     *out = NULL;
+    static const telemetry_options no_options;
+    if (!opt)
+        opt = &no_options;
     if (!listen_addr ||
         host_port_split(listen_addr, host, sizeof(host), port, sizeof(port)) != RV_OK) {
         snprintf(err, errlen, "'%s' is not \"HOST:PORT\"", listen_addr ? listen_addr : "");
@@ -329,8 +393,15 @@ int telemetry_server_start(const char *listen_addr, unsigned outputs, engine *e,
         return RV_ENOMEM;
     }
     s->e = e;
+    int rc = http_guard_create(opt->token_file, opt->public_paths, opt->public_count, &s->guard,
+                               err, errlen);
+    if (rc != RV_OK) {
+        free(s);
+        return rc;
+    }
     int fd = listen_socket(listen_addr, host, port, err, errlen);
     if (fd < 0) {
+        http_guard_destroy(s->guard);
         free(s);
         return RV_EIO;
     }
@@ -338,12 +409,17 @@ int telemetry_server_start(const char *listen_addr, unsigned outputs, engine *e,
     s->outputs = outputs;
     if ((outputs & CONFIG_HTTP_HLS) && !(s->hls = http_hls_create(e))) {
         close(fd);
+        http_guard_destroy(s->guard);
         free(s);
         snprintf(err, errlen, "out of memory");
         return RV_ENOMEM;
     }
     snprintf(s->host_port, sizeof(s->host_port), "%s%s%s:%d", strchr(host, ':') ? "[" : "", host,
              strchr(host, ':') ? "]" : "", s->port);
+    unsigned limit = telemetry_connection_limit(opt->max_connections, opt->fd_reserve);
+    unsigned per_ip = opt->max_per_peer ? opt->max_per_peer : TELEMETRY_PER_IP_LIMIT;
+    if (per_ip > limit)
+        per_ip = limit;
     /* From here the daemon owns fd and closes it in MHD_stop_daemon. If the
      * start itself fails the fd may leak; the process is exiting anyway. */
     s->daemon = MHD_start_daemon(
@@ -352,18 +428,23 @@ int telemetry_server_start(const char *listen_addr, unsigned outputs, engine *e,
         0, NULL, NULL,
         telemetry_handle, s, MHD_OPTION_EXTERNAL_LOGGER, telemetry_mhd_log, NULL,
         MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)TELEMETRY_CONNECTION_LIMIT,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)TELEMETRY_TIMEOUT_S, MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_LIMIT, limit,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip,
+        MHD_OPTION_CONNECTION_TIMEOUT, opt->timeout_s ? opt->timeout_s : TELEMETRY_TIMEOUT_S,
+        MHD_OPTION_END);
     if (!s->daemon) {
         snprintf(err, errlen, "cannot start the HTTP server on %s", listen_addr);
         http_hls_destroy(s->hls);
+        http_guard_destroy(s->guard);
         free(s);
         return RV_EIO;
     }
     const char *open = strchr(host, ':') ? "[" : "";
     const char *close_ = strchr(host, ':') ? "]" : "";
-    log_write(RV_LOG_INFO, -1, NULL, "telemetry: listening on http://%s%s%s:%d", open, host,
-              close_, s->port);
+    log_write(RV_LOG_INFO, -1, NULL,
+              "telemetry: listening on http://%s%s%s:%d (%u connections, %u per address, %s)",
+              open, host, close_, s->port, limit, per_ip,
+              opt->token_file ? "token required but on public paths" : "no token");
     *out = s;
     return RV_OK;
 }
@@ -379,5 +460,6 @@ void telemetry_server_stop(telemetry_server *s)
         return;
     MHD_stop_daemon(s->daemon);
     http_hls_destroy(s->hls);
+    http_guard_destroy(s->guard);
     free(s);
 }

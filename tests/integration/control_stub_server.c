@@ -34,7 +34,14 @@ int main(int argc, char **argv)
     control_server *srv = NULL;
     char err[512];
     size_t count = (size_t)(argc - 2);
-    if (control_server_start(argv + 2, count, e, &srv, err, sizeof(err)) != RV_OK) {
+    /* RV_STUB_TOKEN_FILE: TCP listeners require that bearer token. */
+    control_options opt = {.token_file = getenv("RV_STUB_TOKEN_FILE"), .insecure_tcp = 1};
+    /* RV_STUB_LIMITS="MAX_CONNECTIONS PER_PEER FD_RESERVE IDLE_MS" (0 = default). */
+    const char *lim = getenv("RV_STUB_LIMITS");
+    if (lim)
+        sscanf(lim, "%u %u %u %d", &opt.limits.max_connections, &opt.limits.max_per_peer,
+               &opt.limits.fd_reserve, &opt.max_idle_ms);
+    if (control_server_start(argv + 2, count, &opt, e, &srv, err, sizeof(err)) != RV_OK) {
         fprintf(stderr, "%s\n", err);
         return 1;
     }

@@ -39,9 +39,12 @@ def main():
         text = f.read()
     with open(os.path.join(src, "retrovue-playout.service")) as f:
         unit = f.read()
-    tap.ok('metrics_listen = "127.0.0.1:9308";' in text and
-           '"unix:/run/retrovue/playout.sock"' in text and '"127.0.0.1:50051"' in text,
-           "production.conf: metrics on 127.0.0.1:9308, control on the socket and :50051")
+    active = re.sub(r"#.*", "", text)
+    tap.ok('metrics_listen = "127.0.0.1:9308";' in active and
+           'control_listen = [ "unix:/run/retrovue/playout.sock" ];' in active and
+           "50051" not in active and "control_insecure_tcp" not in active,
+           "production.conf: metrics on 127.0.0.1:9308, control on the Unix socket only "
+           "(no unauthenticated TCP listener)")
     tap.ok("RuntimeDirectory=retrovue" in unit and "StateDirectory=retrovue-playout" in unit and
            "LogsDirectory=retrovue-playout" in unit and
            "--config /etc/retrovue-playout/production.conf" in unit,

@@ -6,6 +6,7 @@ RV_MODULE_DIR, RV_TEST_MODULE_DIR, RV_SOURCE_DIR, RV_BUILD_DIR and RV_TMP.
 """
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -157,8 +158,15 @@ def plan_text(blocks, loop=False):
 
 def engine_config(folder, modules, channels, profile=(320, 180, "30000/1001", 48000, 2),
                   extra_engine=""):
-    """Write an engine config; channels are libconfig channel groups (text)."""
+    """Write an engine config; channels are libconfig channel groups (text).
+    A TCP control listener in extra_engine with no token file and no word on
+    control_insecure_tcp gets `control_insecure_tcp = true;` (the tests talk
+    to loopback without credentials; the engine refuses that unless told)."""
     w, h, fr, ar, ac = profile
+    if (re.search(r'control_listen[^;]*"(?!unix)[^"]*:[0-9]+"', extra_engine)
+            and "control_token_file" not in extra_engine
+            and "control_insecure_tcp" not in extra_engine):
+        extra_engine += "\n  control_insecure_tcp = true;"
     os.makedirs(os.path.join(folder, "plans"), exist_ok=True)
     text = """engine: {
   module_dir = "%s";

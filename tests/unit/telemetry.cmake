@@ -4,3 +4,6 @@
 if(TARGET rv_telemetry)
   rv_unit_test(test_telemetry_render SOURCES test_telemetry_render.c LIBS rv_telemetry)
 endif()
+if(TARGET rv_telemetry)
+  rv_unit_test(test_http_guard SOURCES test_http_guard.c LIBS rv_telemetry)
+endif()

@@ -102,6 +102,16 @@ static const config_case cases[] = {
      5, "engine.control_listen.[1]", "'nowhere' is neither"},
     {"control_listen unix path", 5, "  control_listen = \"unix:\";", 0, 0, 5,
      "engine.control_listen", "has no socket path"},
+    {"control_insecure_tcp is a bool", 7, "  control_insecure_tcp = 1;", 0, 0, 7,
+     "engine.control_insecure_tcp", "must be true or false"},
+    {"control_max_connections >= 1", 7, "  control_max_connections = 0;", 0, 0, 7,
+     "engine.control_max_connections", "out of range 1..65536"},
+    {"control_token_file not empty", 7, "  control_token_file = \"\";", 0, 0, 7,
+     "engine.control_token_file", "must not be empty"},
+    {"http_public_paths start with /", 7, "  http_public_paths = [ \"/healthz\", \"metrics\" ];",
+     0, 0, 7, "engine.http_public_paths", "'metrics' is not a path starting with '/'"},
+    {"http_timeout_s <= 3600", 7, "  http_timeout_s = 3601;", 0, 0, 7, "engine.http_timeout_s",
+     "out of range 1..3600"},
     {"metrics_listen is HOST:PORT", 6, "  metrics_listen = \"127.0.0.1:99999\";", 0, 0, 6,
      "engine.metrics_listen", "is not \"HOST:PORT\""},
     /* profiles */
@@ -239,6 +249,13 @@ static void test_valid(const module_registry *reg)
            "control_listen: TCP kept, unix path resolved");
     tap_ok(cfg->metrics_listen && strcmp(cfg->metrics_listen, "127.0.0.1:9308") == 0,
            "metrics_listen");
+    const config_access *a = &cfg->access;
+    tap_ok(!a->control_token_file && !a->control_insecure_tcp && a->control_max_connections == 64 &&
+               a->control_max_per_peer == 16 && a->control_idle_timeout_ms == 300000 &&
+               a->fd_reserve == 128 && !a->http_token_file && !a->http_public_paths &&
+               a->http_max_connections == 512 && a->http_max_per_peer == 128 &&
+               a->http_timeout_s == 10,
+           "access keys absent: no tokens, no insecure TCP, the documented limits");
 
     const config_profile *hd = config_find_profile(cfg, "hd720");
     const config_profile *pal = config_find_profile(cfg, "pal");
@@ -370,6 +387,39 @@ static void test_minimal(void)
            "a missing file is RV_ENOENT: %s", err);
 }
 
+/** The access keys set: token files resolved against the file's folder,
+ *  the opt-in, limits and public paths read. */
+static void test_access(void)
+{
+    char path[512];
+    char want[600];
+    char err[1024] = "";
+    snprintf(path, sizeof(path), "%s/access.conf", tmp_dir);
+    FILE *f = fopen(path, "w");
+    fputs("engine: { module_dir = \"/m\"; control_token_file = \"t/control.token\";\n"
+          "  control_insecure_tcp = true; control_max_connections = 5;\n"
+          "  control_max_connections_per_peer = 2; control_idle_timeout_ms = 1000;\n"
+          "  fd_reserve = 64; http_token_file = \"/abs/http.token\";\n"
+          "  http_public_paths = [ \"/healthz\" ]; http_max_connections = 9;\n"
+          "  http_max_connections_per_peer = 3; http_timeout_s = 30; };\n",
+          f);
+    fclose(f);
+    config *cfg = NULL;
+    int rc = config_load(path, &cfg, err, sizeof(err));
+    snprintf(want, sizeof(want), "%s/t/control.token", tmp_dir);
+    const config_access *a = cfg ? &cfg->access : NULL;
+    tap_ok(rc == RV_OK && a && strcmp(a->control_token_file, want) == 0 &&
+               strcmp(a->http_token_file, "/abs/http.token") == 0 && a->control_insecure_tcp &&
+               a->control_max_connections == 5 && a->control_max_per_peer == 2 &&
+               a->control_idle_timeout_ms == 1000 && a->fd_reserve == 64 &&
+               a->http_public_count == 1 && strcmp(a->http_public_paths[0], "/healthz") == 0 &&
+               a->http_max_connections == 9 && a->http_max_per_peer == 3 &&
+               a->http_timeout_s == 30,
+           "access keys read, token files resolved against the file (%s)", err);
+    config_free(cfg);
+    unlink(path);
+}
+
 static void test_case(const config_case *c, const module_registry *reg, int index)
 {
     char path[512];
@@ -413,6 +463,7 @@ int main(void)
 
     test_valid(reg);
     test_minimal();
+    test_access();
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
         test_case(&cases[i], reg, (int)i);
 

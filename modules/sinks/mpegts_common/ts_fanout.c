@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
@@ -43,6 +44,11 @@
 #define TS_DRAIN_MS 250
 /** A new client's send queue; it doubles on demand up to the bound. */
 #define TS_QUEUE_INITIAL_BYTES (64 * 1024)
+/** A client whose descriptor number comes this close to RLIMIT_NOFILE is
+ *  refused: the rest of the engine (control plane, plans, media) keeps them. */
+#define TS_FD_RESERVE 64
+/** Out of descriptors (EMFILE): the listening socket is not polled this long. */
+#define TS_ACCEPT_PAUSE_MS 100
 
 typedef struct ts_client {
     int fd;                  /**< -1: free slot */
@@ -93,6 +99,7 @@ struct ts_fanout {
     int64_t backoff_ms;
     int connect_failing;     /**< a failure was already reported */
     int64_t drain_until_ns;  /**< stop: queued bytes may be sent until then */
+    int64_t accept_paused_until_ns; /**< EMFILE: listen socket not polled until then */
 };
 
 static int64_t fanout_now_ns(void)
@@ -256,26 +263,89 @@ static int client_open(ts_fanout *f, ts_client *c, int fd, int connecting)
     return RV_OK;
 }
 
-static void fanout_accept(ts_fanout *f)
+/** The peer's address without its port: refusals of one address then log
+ *  one identical line, which the host's log rate-limits. */
+static void fanout_peer_ip(const char *peer, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s", peer);
+    char *colon = strrchr(buf, ':');
+    if (colon && strchr(buf, '#') == NULL)
+        *colon = '\0';
+}
+
+/** Clients now connected from the address of @p peer. Network thread (the
+ *  only one that opens and closes clients, so no lock is needed to read). */
+static uint32_t fanout_peer_count(const ts_fanout *f, const char *peer)
+{
+    char ip[80];
+    char other[80];
+    uint32_t n = 0;
+    fanout_peer_ip(peer, ip, sizeof ip);
+    for (uint32_t i = 0; i < f->slots; i++) {
+        if (f->clients[i].fd < 0)
+            continue;
+        fanout_peer_ip(f->clients[i].peer, other, sizeof other);
+        n += strcmp(ip, other) == 0;
+    }
+    return n;
+}
+
+/** 1 when descriptor @p fd is within TS_FD_RESERVE of the soft limit. */
+static int fanout_fd_reserved(int fd)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+        return 0;
+    return (rlim_t)fd + TS_FD_RESERVE >= rl.rlim_cur;
+}
+
+static void fanout_refuse(ts_fanout *f, int fd, const char *peer, int code, const char *why)
+{
+    char ip[80];
+    close(fd);
+    atomic_fetch_add(&f->refused, 1);
+    atomic_fetch_add(&f->disconnects, 1);
+    fanout_peer_ip(peer, ip, sizeof ip);
+    f->cfg.host->event(f->cfg.ctx, RV_EVENT_CLIENT_LEAVE, code, ip, "%s: refused: %s",
+                       f->cfg.target, why);
+}
+
+/* Accept every pending client. Returns 1 when out of descriptors (the
+ * caller pauses accepting, so the thread never spins on EMFILE). Network
+ * thread. */
+static int fanout_accept(ts_fanout *f)
 {
     for (;;) {
         int fd = accept4(f->cfg.listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         ts_client *slot = NULL;
         char peer[80];
+        char why[64];
 
-        if (fd < 0)
-            return; /* EAGAIN, or a transient error: poll again */
+        if (fd < 0) {
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                f->cfg.host->event(f->cfg.ctx, RV_EVENT_CLIENT_LEAVE, RV_EIO, f->cfg.target,
+                                   "%s: cannot accept: %s; pausing accepts", f->cfg.target,
+                                   strerror(errno));
+                return 1;
+            }
+            return 0; /* EAGAIN, or a transient error: poll again */
+        }
         fanout_peer_name(f, fd, peer, sizeof peer);
+        if (fanout_fd_reserved(fd)) {
+            fanout_refuse(f, fd, peer, RV_EBUSY, "descriptor reserve reached");
+            continue;
+        }
+        if (f->cfg.max_per_peer && fanout_peer_count(f, peer) >= f->cfg.max_per_peer) {
+            snprintf(why, sizeof why, "max_clients_per_peer (%u) reached", f->cfg.max_per_peer);
+            fanout_refuse(f, fd, peer, RV_EBUSY, why);
+            continue;
+        }
         for (uint32_t i = 0; i < f->slots && !slot; i++)
             if (f->clients[i].fd < 0)
                 slot = &f->clients[i];
         if (!slot) {
-            close(fd);
-            atomic_fetch_add(&f->refused, 1);
-            atomic_fetch_add(&f->disconnects, 1);
-            f->cfg.host->event(f->cfg.ctx, RV_EVENT_CLIENT_LEAVE, RV_EBUSY, peer,
-                               "%s: refused: max_clients (%u) reached", f->cfg.target,
-                               f->cfg.max_clients);
+            snprintf(why, sizeof why, "max_clients (%u) reached", f->cfg.max_clients);
+            fanout_refuse(f, fd, peer, RV_EBUSY, why);
             continue;
         }
         memcpy(slot->peer, peer, sizeof peer);
@@ -462,8 +532,14 @@ static void *fanout_thread(void *arg)
         pfd[n] = (struct pollfd){.fd = f->wake_fd, .events = POLLIN};
         who[n++] = -1;
         if (f->cfg.mode == TS_FANOUT_LISTEN) {
-            pfd[n] = (struct pollfd){.fd = f->cfg.listen_fd, .events = POLLIN};
-            who[n++] = -2;
+            if (now >= f->accept_paused_until_ns) {
+                pfd[n] = (struct pollfd){.fd = f->cfg.listen_fd, .events = POLLIN};
+                who[n++] = -2;
+            } else {
+                int64_t wait_ms = (f->accept_paused_until_ns - now) / 1000000 + 1;
+                if (timeout_ms < 0 || wait_ms < timeout_ms)
+                    timeout_ms = (int)wait_ms;
+            }
         } else if (f->clients[0].fd < 0 && timeout_ms < 0) {
             int64_t wait_ms = (f->next_attempt_ns - now) / 1000000;
             timeout_ms = wait_ms < 0 ? 0 : (int)wait_ms + 1;
@@ -499,8 +575,9 @@ static void *fanout_thread(void *arg)
                 continue;
             }
             if (who[k] == -2) {
-                if (pfd[k].revents & POLLIN)
-                    fanout_accept(f);
+                if ((pfd[k].revents & POLLIN) && fanout_accept(f))
+                    f->accept_paused_until_ns =
+                        fanout_now_ns() + (int64_t)TS_ACCEPT_PAUSE_MS * 1000000;
                 continue;
             }
             c = &f->clients[who[k]];

@@ -45,6 +45,7 @@ typedef struct ts_fanout_config {
     size_t client_queue_bytes;        /**< bound of each client's send queue: it
                                            starts at 64 KiB and doubles on demand */
     uint32_t max_clients;             /**< listen mode */
+    uint32_t max_per_peer;            /**< listen mode: clients from one IP address; 0 = no cap */
     int64_t backoff_min_ms;           /**< connect mode retry, first delay */
     int64_t backoff_max_ms;           /**< connect mode retry, largest delay */
     const rv_host_api *host;          /**< borrowed */
@@ -55,7 +56,7 @@ typedef struct ts_fanout_stats {
     uint64_t bytes;        /**< bytes handed to client sockets */
     uint32_t clients;      /**< clients receiving now */
     uint64_t disconnects;  /**< clients dropped, gone or refused */
-    uint64_t refused;      /**< of which refused (max_clients) */
+    uint64_t refused;      /**< of which refused (max_clients, max_per_peer, descriptors) */
     uint64_t queue_bytes;  /**< client send queue bytes allocated now (they grow on
                                 demand up to client_queue_bytes each) */
 } ts_fanout_stats;

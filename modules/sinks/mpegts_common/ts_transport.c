@@ -28,6 +28,7 @@ typedef struct ts_transport {
     void *glue;
     size_t client_queue_bytes;
     uint32_t max_clients;
+    uint32_t max_per_peer;   /**< 0: no per-peer cap (the Unix socket transport) */
     atomic_int adopted_fd;   /**< connect mode: a connected socket handed over once; -1 */
     int adopted;             /**< created with one (never reconnects) */
 
@@ -72,8 +73,11 @@ int ts_transport_create(const rv_create_args *args, ts_fanout_mode mode,
         atomic_store(&t->adopted_fd, (int)h->opt_int(args->options, "fd"));
         t->adopted = 1;
     }
-    if (mode == TS_FANOUT_LISTEN)
+    if (mode == TS_FANOUT_LISTEN) {
         t->max_clients = (uint32_t)h->opt_int(args->options, "max_clients");
+        /* Only mpegts-tcp declares it; elsewhere it reads 0 (no cap). */
+        t->max_per_peer = (uint32_t)h->opt_int(args->options, "max_clients_per_peer");
+    }
     ops->describe(glue, -1, t->desc, sizeof t->desc);
     *state = t;
     return RV_OK;
@@ -125,6 +129,7 @@ int ts_transport_start(void *state)
         .target = t->desc,
         .client_queue_bytes = t->client_queue_bytes,
         .max_clients = t->max_clients,
+        .max_per_peer = t->max_per_peer,
         .backoff_min_ms = TS_BACKOFF_MIN_MS,
         .backoff_max_ms = TS_BACKOFF_MAX_MS,
         .host = t->host,

@@ -42,6 +42,10 @@ static const rv_option tcp_options[] = {
      .help = "listen: port to bind (0 = any free port); connect: consumer's port"},
     {.key = "max_clients", .type = RV_OPT_INT, .default_int = 16, .min_int = 1, .max_int = 1024,
      .help = "listen: clients served at once; more are accepted and closed"},
+    {.key = "max_clients_per_peer", .type = RV_OPT_INT, .default_int = 8, .min_int = 1,
+     .max_int = 1024,
+     .help = "listen: clients from one IP address at once, so one host cannot take every "
+             "slot; more are accepted and closed"},
     {.key = NULL},
 };
 
