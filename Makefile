@@ -1,14 +1,19 @@
 # RetroVue Playout: the README's two commands.
 #   make run   install what is missing, build, start the demo channel
 #   make test  install what is missing, build plain and with ASan+UBSan, run every test
+#              (and each libFuzzer harness for a short seeded smoke run)
+#   make fuzz  build the libFuzzer harnesses (clang) and run each for FUZZ_SECONDS
 #   make test-cleanroot  build the .deb packages and install them into a clean
 #              Debian 12 root made with mmdebstrap (root only; minutes)
 BUILD      ?= build
 BUILD_ASAN ?= build-asan
+BUILD_FUZZ ?= build-fuzz
+FUZZ_SECONDS ?= 900
 JOBS       ?= $(shell nproc)
 CONFIG     ?= conf/demo.conf
 
-.PHONY: all deps build build-asan run test test-plain test-asan test-cleanroot clean
+.PHONY: all deps build build-asan build-fuzz run test test-plain test-asan test-fuzz fuzz \
+	test-cleanroot clean
 
 all: build
 
@@ -23,6 +28,13 @@ build-asan: deps
 	@cmake -S . -B $(BUILD_ASAN) -DCMAKE_BUILD_TYPE=Debug -DRV_SANITIZE=ON >/dev/null
 	@cmake --build $(BUILD_ASAN) -j $(JOBS)
 
+# The harnesses (tests/fuzz) and the host code they reach, built by clang
+# with libFuzzer, ASan and UBSan (docs/reliability.md).
+build-fuzz: deps
+	@cmake -S . -B $(BUILD_FUZZ) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE= \
+		-DCMAKE_C_FLAGS="-O1" -DRV_FUZZ=ON >/dev/null
+	@cmake --build $(BUILD_FUZZ) -j $(JOBS) --target fuzz_harnesses
+
 run: build
 	@tools/make-demo-media $(BUILD)/demo-media
 	$(BUILD)/bin/retrovue_playout --config $(CONFIG)
@@ -34,10 +46,16 @@ test-asan: build-asan
 	cd $(BUILD_ASAN) && LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 		ctest --output-on-failure -j $(JOBS)
 
-test: test-plain test-asan
+test-fuzz: build-fuzz
+	cd $(BUILD_FUZZ) && ctest --output-on-failure -L fuzz
+
+fuzz: build-fuzz
+	tools/fuzz-run --all $(FUZZ_SECONDS) $(CURDIR)/$(BUILD_FUZZ)
+
+test: test-plain test-asan test-fuzz
 
 test-cleanroot: build
 	cd $(BUILD) && RV_PACKAGE_CLEANROOT=1 ctest --output-on-failure -R '^package\.(deb|cleanroot)$$'
 
 clean:
-	rm -rf $(BUILD) $(BUILD_ASAN)
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ)
