@@ -19,3 +19,9 @@ if(TARGET retrovue_playout AND TARGET mpegts-udp)
   rv_integration_test(udp /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/udp_test.py)
   set_tests_properties(integration.udp PROPERTIES TIMEOUT 180)
 endif()
+# The viewers' players, headless: mpv and VLC on /channel/<id>.ts, the HLS
+# m3u8 and (VLC) /channels.m3u; each proves decoded pictures and audio.
+if(TARGET retrovue_playout AND TARGET mpegts-tcp)
+  rv_integration_test(players /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/players_test.py)
+  set_tests_properties(integration.players PROPERTIES TIMEOUT 240)
+endif()
