@@ -153,7 +153,7 @@ def vlc_what(r):
 
 
 def main():
-    tap = rvtest.Tap(7)
+    tap = rvtest.Tap(8)
     work = rvtest.scratch("players")
     missing = [b for b in ("mpv", "cvlc", "ffmpeg", "ffprobe", "setpriv") if not shutil.which(b)]
     if missing:
@@ -241,6 +241,8 @@ def main():
            % vlc_what(res["vlc_404"]))
     proc.terminate()
     proc.wait(60)
+    tap.ok(proc.returncode == 0, "the engine stops cleanly on SIGTERM (exit %s; a sanitizer "
+           "report fails it)" % proc.returncode)
     if tap.failed:
         tap.diag("\n".join(log[-15:]))
     tap.done()
