@@ -25,3 +25,8 @@ if(TARGET retrovue_playout AND TARGET mpegts-tcp)
   rv_integration_test(players /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/players_test.py)
   set_tests_properties(integration.players PROPERTIES TIMEOUT 240)
 endif()
+# SRT output (mpegts-srt), listener and caller, received by ffmpeg and by libsrt.
+if(TARGET retrovue_playout AND TARGET mpegts-srt)
+  rv_integration_test(srt /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/srt_test.py)
+  set_tests_properties(integration.srt PROPERTIES TIMEOUT 180)
+endif()
