@@ -24,3 +24,14 @@ if(TARGET retrovue_playout AND TARGET mpegts-tcp AND TARGET mpegts-udp)
   rv_integration_test(on_demand /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/on_demand_test.py)
   set_tests_properties(integration.on_demand PROPERTIES TIMEOUT 240)
 endif()
+# The viewers' players, headless: mpv and VLC on /channel/<id>.ts, the HLS
+# m3u8 and (VLC) /channels.m3u; each proves decoded pictures and audio.
+if(TARGET retrovue_playout AND TARGET mpegts-tcp)
+  rv_integration_test(players /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/players_test.py)
+  set_tests_properties(integration.players PROPERTIES TIMEOUT 240)
+endif()
+# SRT output (mpegts-srt), listener and caller, received by ffmpeg and by libsrt.
+if(TARGET retrovue_playout AND TARGET mpegts-srt)
+  rv_integration_test(srt /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/srt_test.py)
+  set_tests_properties(integration.srt PROPERTIES TIMEOUT 180)
+endif()
