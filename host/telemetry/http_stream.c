@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/log.h"
 #include "core/stream_hub.h"
@@ -16,6 +17,12 @@
  *  thread-per-connection server calls again). */
 #define HTTP_STREAM_WAIT_NS (500LL * 1000 * 1000)
 #define HTTP_STREAM_BLOCK_BYTES (64u * 1024u)
+/** Once a viewer has caught up, it is woken at most this often: each wake
+ *  sends what queued meanwhile (about 3 ticks) instead of one chunk a tick.
+ *  Fifty viewers waking 30 times a second cost a third of an encode in
+ *  thread wake-ups (docs/PERFORMANCE.md row 12). A viewer still behind (its
+ *  first GOP, a burst) is sent to without pause. */
+#define HTTP_STREAM_COALESCE_NS (100LL * 1000 * 1000)
 #define HTTP_M3U_GROUP "RetroVue"
 
 /** One viewer of one channel: its place in the stream. */
@@ -24,7 +31,16 @@ typedef struct http_viewer {
     stream_chunk *cur;   /**< being sent; one reference */
     size_t off;          /**< bytes of cur already sent */
     int32_t id;
+    int caught_up;       /**< the last read emptied its queue */
+    int64_t last_send_ns;/**< monotonic instant of the last read that sent bytes */
 } http_viewer;
+
+static int64_t viewer_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
 
 int http_stream_parse(const char *url, const char *ext, int32_t *id)
 {
@@ -53,11 +69,21 @@ static ssize_t viewer_read(void *cls, uint64_t pos, char *buf, size_t max)
     http_viewer *v = cls;
     size_t n = 0;
     (void)pos;
+    if (v->caught_up) {
+        int64_t wait_ns = v->last_send_ns + HTTP_STREAM_COALESCE_NS - viewer_now_ns();
+        if (wait_ns > 0) {
+            struct timespec ts = {0, (long)wait_ns};
+            nanosleep(&ts, NULL); /* let a few ticks queue up */
+        }
+    }
+    v->caught_up = 0;
     while (n < max) {
         if (!v->cur) {
             int rc = stream_sub_next(v->sub, n ? 0 : HTTP_STREAM_WAIT_NS, &v->cur, NULL);
-            if (rc == RV_ETIMEDOUT)
+            if (rc == RV_ETIMEDOUT) {
+                v->caught_up = n > 0;
                 break;
+            }
             if (rc == RV_EOF)
                 return n ? (ssize_t)n : MHD_CONTENT_READER_END_OF_STREAM;
             if (rc != RV_OK) {
@@ -79,6 +105,8 @@ static ssize_t viewer_read(void *cls, uint64_t pos, char *buf, size_t max)
             v->cur = NULL;
         }
     }
+    if (n > 0)
+        v->last_send_ns = viewer_now_ns();
     return (ssize_t)n;
 }
 

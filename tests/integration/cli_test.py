@@ -9,6 +9,7 @@ exit 0 and every sink flushed.
 import os
 import signal
 import subprocess
+import threading
 import time
 
 import rvtest
@@ -130,15 +131,25 @@ def main():
     for sig in (signal.SIGTERM, signal.SIGINT):
         if os.path.exists(framelog):
             os.unlink(framelog)
-        proc = subprocess.Popen([binary, "--config", cfg], stdout=subprocess.PIPE,
+        proc = subprocess.Popen([binary, "--config", cfg], stdout=subprocess.DEVNULL,
                                 stderr=subprocess.PIPE, text=True)
-        time.sleep(1.5)
+        log = []
+        reader = threading.Thread(target=lambda: [log.append(l) for l in proc.stderr],
+                                  daemon=True)
+        reader.start()
+        # signal once the channel airs (a loaded machine starts slowly), plus a few ticks
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and proc.poll() is None and \
+                not any("started on plan" in l for l in list(log)):
+            time.sleep(0.05)
+        time.sleep(0.5)
         proc.send_signal(sig)
         try:
-            out, err = proc.communicate(timeout=20)
+            proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
-            out, err = proc.communicate()
+            proc.wait()
+        reader.join(timeout=5)
         tap.ok(proc.returncode == 0, "%s stops the engine with exit 0 (rc=%s)" %
                (signal.Signals(sig).name, proc.returncode))
         lines = rvtest.read_jsonl(framelog) if os.path.exists(framelog) else []

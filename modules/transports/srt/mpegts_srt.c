@@ -498,6 +498,16 @@ static int msrt_describe(void *state, char *buf, size_t len)
     return RV_OK;
 }
 
+/* Any thread: a listener's receivers are pull consumers (an on-demand channel
+ * wakes for the first); a caller pushes whether anyone listens. */
+static int msrt_consumers(void *state)
+{
+    msrt_state *s = state;
+    if (!s->listener)
+        return RV_ENOTSUP;
+    return (int)atomic_load(&s->clients);
+}
+
 static const rv_transport_ops msrt_ops = {
     .struct_size = sizeof(rv_transport_ops),
     .create = msrt_create_state,
@@ -507,6 +517,7 @@ static const rv_transport_ops msrt_ops = {
     .stop = msrt_stop,
     .get_stats = msrt_get_stats,
     .describe = msrt_describe,
+    .consumers = msrt_consumers,
 };
 
 RV_MODULE_DEFINE(.kind = RV_KIND_TRANSPORT, .name = "mpegts-srt", .version = "1.0.0",
