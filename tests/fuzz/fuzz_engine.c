@@ -52,6 +52,7 @@ const char *channel_state_name(channel_state s)
     case CHANNEL_BUFFERING: return "buffering";
     case CHANNEL_READY: return "ready";
     case CHANNEL_ERROR: return "error";
+    case CHANNEL_IDLE: return "idle";
     }
     return "unknown";
 }
