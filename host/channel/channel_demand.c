@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "channel/channel_internal.h"
+#include "core/clock.h"
 
 int64_t channel_demand_count(channel *ch, const char **push)
 {
@@ -66,14 +67,7 @@ uint64_t channel_demand_seq(channel *ch)
 
 void channel_demand_wait(channel *ch, uint64_t seen, int64_t timeout_ns)
 {
-    struct timespec deadline;
-    clock_gettime(CLOCK_REALTIME, &deadline);
-    deadline.tv_sec += (time_t)(timeout_ns / 1000000000);
-    deadline.tv_nsec += (long)(timeout_ns % 1000000000);
-    if (deadline.tv_nsec >= 1000000000) {
-        deadline.tv_sec++;
-        deadline.tv_nsec -= 1000000000;
-    }
+    struct timespec deadline = clock_wait_deadline(CLOCK_REALTIME, timeout_ns);
     pthread_mutex_lock(&ch->demand_lock);
     while (ch->demand_seq == seen && !atomic_load(&ch->stopping))
         if (pthread_cond_timedwait(&ch->demand_cond, &ch->demand_lock, &deadline) != 0)

@@ -37,6 +37,7 @@
 #include "control/rpc_call.h"
 #include "control/rpc_stream.h"
 #include "control/work_pool.h"
+#include "core/clock.h"
 #include "core/log.h"
 #include "core/secret_file.h"
 
@@ -431,14 +432,7 @@ void rpc_server_stop(rpc_server *s, int grace_ms)
         grpc_call_cancel_with_status(n->call, GRPC_STATUS_UNAVAILABLE, "server shutting down",
                                      NULL);
     if (grace_ms > 0) {
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += grace_ms / 1000;
-        until.tv_nsec += (long)(grace_ms % 1000) * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
+        struct timespec until = clock_wait_deadline(CLOCK_REALTIME, (int64_t)grace_ms * 1000000);
         rpc_server_wait_shutdown(s, &until);
     }
     pthread_mutex_unlock(&s->lock);

@@ -121,3 +121,18 @@ int64_t clock_first_tick_at(int64_t epoch_utc_ms, rv_rational rate, int64_t utc_
         return INT64_MIN;
     return (int64_t)q;
 }
+
+struct timespec clock_wait_deadline(clockid_t clk, int64_t after_ns)
+{
+    struct timespec ts;
+    clock_gettime(clk, &ts);
+    if (after_ns < 0)
+        after_ns = 0;
+    ts.tv_sec += (time_t)(after_ns / 1000000000);
+    ts.tv_nsec += (long)(after_ns % 1000000000);
+    if (ts.tv_nsec >= 1000000000) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000;
+    }
+    return ts;
+}

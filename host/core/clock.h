@@ -12,6 +12,7 @@
 #define RV_HOST_CLOCK_H
 
 #include <stdint.h>
+#include <time.h>
 
 #include <retrovue/format.h>
 
@@ -37,5 +38,11 @@ int64_t clock_tick_deadline_ns(int64_t epoch_utc_ms, rv_rational rate, int64_t t
 /** First tick at or after the UTC instant @p utc_ms:
  *  ceil((utc_ms - epoch_utc_ms) * num / (den * 1000)). May be negative. */
 int64_t clock_first_tick_at(int64_t epoch_utc_ms, rv_rational rate, int64_t utc_ms);
+
+/** The absolute time @p after_ns (>= 0) from now on the system clock @p clk
+ *  (CLOCK_REALTIME for a default condition variable, CLOCK_MONOTONIC for one
+ *  made with that attribute), normalised, for pthread_cond_timedwait. It is
+ *  not the MasterClock: waits for events, never for ticks. Thread: any. */
+struct timespec clock_wait_deadline(clockid_t clk, int64_t after_ns);
 
 #endif

@@ -19,6 +19,8 @@
 #include <retrovue/encoder.h>
 #include <retrovue/error.h>
 
+#include "core/clock.h"
+
 /** A reader's queue length in chunks (about a minute at 60 fps). */
 #define SUB_MAX_CHUNKS 4096u
 
@@ -328,14 +330,7 @@ void stream_sub_close(stream_sub *s)
 int stream_sub_next(stream_sub *s, int64_t timeout_ns, stream_chunk **out, int *resync)
 {
     stream_hub *h = s->hub;
-    struct timespec deadline;
-    clock_gettime(CLOCK_REALTIME, &deadline);
-    deadline.tv_sec += (time_t)(timeout_ns / 1000000000);
-    deadline.tv_nsec += (long)(timeout_ns % 1000000000);
-    if (deadline.tv_nsec >= 1000000000) {
-        deadline.tv_sec++;
-        deadline.tv_nsec -= 1000000000;
-    }
+    struct timespec deadline = clock_wait_deadline(CLOCK_REALTIME, timeout_ns);
     *out = NULL;
     pthread_mutex_lock(&h->lock);
     for (;;) {

@@ -32,6 +32,7 @@
 
 #include <retrovue/error.h>
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "evidence/evidence_link.h"
 #include "evidence/evidence_record.h"
@@ -217,14 +218,7 @@ static void idle_wait(evidence_client *ec, int64_t until_ms)
         return;
     if (wait > 1000)
         wait = 1000;
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_sec += wait / 1000;
-    ts.tv_nsec += (wait % 1000) * 1000000;
-    if (ts.tv_nsec >= 1000000000) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000;
-    }
+    struct timespec ts = clock_wait_deadline(CLOCK_MONOTONIC, (int64_t)wait * 1000000);
     pthread_mutex_lock(&ec->mu);
     if (ec->count == 0 && !ec->stopping)
         pthread_cond_timedwait(&ec->cv, &ec->mu, &ts);

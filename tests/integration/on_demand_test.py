@@ -237,7 +237,7 @@ def main():
                 f.write(got[:len(got) - len(got) % 188])
             return t_req, len(got)
         cap3 = os.path.join(work, "tcp.ts")
-        t_tcp1, n3 = tcp_capture(cap3)
+        _, n3 = tcp_capture(cap3)
         tap.ok(n3 > 188 * 100 and ts_check(tap, cap3) == 0,
                "a TCP client of the listening transport wakes channel 2 (%d bytes)" % n3)
         tap.ok(status(base, 2).get("frames", {}).get("real", 0) > 0,
@@ -261,13 +261,11 @@ def main():
         st = wait_state(base, 2, "idle", 20)
         time.sleep(1.5)   # past the transport's 1 s staleness bound on its GOP cache
         cap4 = os.path.join(work, "tcp2.ts")
-        t_tcp2, n4 = tcp_capture(cap4)
-        q1, q2 = first_video_pts(cap3), first_video_pts(cap4)
-        moved = None if q1 is None or q2 is None else (q2 - q1) / 90.0
-        tap.ok(st.get("state") == "idle" and moved is not None and
-               abs(moved - (t_tcp2 - t_tcp1)) <= 1500 and ts_check(tap, cap4) == 0,
-               "a later TCP client starts at the new stream, clean (%s ms, connects %d ms apart)"
-               % (None if moved is None else int(moved), t_tcp2 - t_tcp1))
+        _, n4 = tcp_capture(cap4)
+        # the cached GOP from before the idle spell followed by the new stream would
+        # break continuity (counters restart with the new stream)
+        tap.ok(st.get("state") == "idle" and n4 > 188 * 100 and ts_check(tap, cap4) == 0,
+               "a later TCP client gets the new stream alone, clean from a PAT (%d bytes)" % n4)
 
         # 8. a reload that turns channel 2 "always" wakes it with nobody watching
         st = wait_state(base, 2, "idle", 20)
