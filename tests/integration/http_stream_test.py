@@ -108,19 +108,8 @@ def main():
     config = rvtest.engine_config(work, rvtest.env("RV_MODULE_DIR"), [channel],
                                   profile=(640, 360, "30000/1001", 48000, 2),
                                   extra_engine='  metrics_listen = "127.0.0.1:%d";' % port)
-    proc = subprocess.Popen([rvtest.env("RV_BIN"), "--config", config, "--clock=real",
-                             "--run-for=%d" % RUN_S], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)
-    log = []
-    threading.Thread(target=lambda: [log.append(l.rstrip()) for l in proc.stderr],
-                     daemon=True).start()
-    base = "http://127.0.0.1:%d" % port
-    for _ in range(200):
-        try:
-            urllib.request.urlopen(base + "/healthz", timeout=1).read()
-            break
-        except OSError:
-            time.sleep(0.05)
+    proc, log, base = rvtest.start_http_engine(
+        config, port, ["--clock=real", "--run-for=%d" % RUN_S])
     time.sleep(1.5)
 
     # 1. ffprobe on the URL

@@ -134,19 +134,8 @@ def main():
         chan(2, '{ module = "mpegts-tcp"; options = { port = %d; %s }; }' % (tcp_port, enc)),
         chan(3, '{ module = "mpegts-udp"; options = { port = %d; %s }; }' % (udp_port, enc)),
     ], extra_engine='  metrics_listen = "127.0.0.1:%d";' % http_port)
-    proc = subprocess.Popen([rvtest.env("RV_BIN"), "--config", config, "--clock=real",
-                             "--run-for=%d" % RUN_S], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)
-    log = []
-    threading.Thread(target=lambda: [log.append(l.rstrip()) for l in proc.stderr],
-                     daemon=True).start()
-    base = "http://127.0.0.1:%d" % http_port
-    for _ in range(300):
-        try:
-            urllib.request.urlopen(base + "/healthz", timeout=1).read()
-            break
-        except OSError:
-            time.sleep(0.05)
+    proc, log, base = rvtest.start_http_engine(
+        config, http_port, ["--clock=real", "--run-for=%d" % RUN_S], tries=300)
 
     try:
         # 1. idle from the start, and healthy

@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 from fractions import Fraction
 
 
@@ -223,3 +224,24 @@ def tcp_capture(port, out, stop):
     except OSError:
         pass
     out.append(bytes(data))
+
+
+def start_http_engine(config, http_port, args, tries=200):
+    """Run the real binary on `config` with extra `args`, its stderr lines
+    collected in a list, and wait (up to tries x 50 ms) for /healthz on
+    127.0.0.1:`http_port`. Returns (process, log lines, base URL)."""
+    import threading
+    import urllib.request
+    proc = subprocess.Popen([env("RV_BIN"), "--config", config] + list(args),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    log = []
+    threading.Thread(target=lambda: [log.append(l.rstrip()) for l in proc.stderr],
+                     daemon=True).start()
+    base = "http://127.0.0.1:%d" % http_port
+    for _ in range(tries):
+        try:
+            urllib.request.urlopen(base + "/healthz", timeout=1).read()
+            break
+        except OSError:
+            time.sleep(0.05)
+    return proc, log, base

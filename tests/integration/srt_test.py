@@ -221,19 +221,8 @@ def main():
     raw_caller = {}
     t_caller = threading.Thread(target=srt_receive, args=(lib, "listener", cport2, 5, raw_caller))
     t_caller.start()
-    proc = subprocess.Popen([rvtest.env("RV_BIN"), "--config", config, "--clock=real",
-                             "--run-for=%d" % RUN_S], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)
-    log = []
-    threading.Thread(target=lambda: [log.append(l.rstrip()) for l in proc.stderr],
-                     daemon=True).start()
-    base = "http://127.0.0.1:%d" % http
-    for _ in range(200):
-        try:
-            urllib.request.urlopen(base + "/healthz", timeout=1).read()
-            break
-        except OSError:
-            time.sleep(0.05)
+    proc, log, base = rvtest.start_http_engine(
+        config, http, ["--clock=real", "--run-for=%d" % RUN_S])
     time.sleep(1.0)
 
     # our listener: ffmpeg calls; libsrt calls for the raw bytes; the encrypted
