@@ -17,6 +17,7 @@
 
 #include "channel/channel_internal.h"
 #include "core/log.h"
+#include "core/thread_name.h"
 
 /** How long (real time) a virtual-clock channel waits for its producer
  *  before treating the frame as missing. */
@@ -511,6 +512,7 @@ static void output_finish(channel *ch)
 void *channel_output_main(void *arg)
 {
     channel *ch = arg;
+    thread_name_self("rv-out-%d", ch->id);
     output_state os = {.gen = atomic_load(&ch->gen), .restart_tick = 0, .last_real_tick = -1,
                        .catchup_left_ns = CATCHUP_WAIT_NS};
     pthread_mutex_lock(&ch->plan_lock);

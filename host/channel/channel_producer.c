@@ -20,6 +20,7 @@
 #include "channel/channel_fade.h"
 #include "channel/channel_internal.h"
 #include "core/log.h"
+#include "core/thread_name.h"
 
 /** What the producer is doing for the current segment. Never zero. */
 typedef enum produce_mode {
@@ -123,6 +124,7 @@ static int segment_open_content(channel *ch, plan *p, const timeline_pos *pos, i
 void *channel_preload_main(void *arg)
 {
     channel *ch = arg;
+    thread_name_self("rv-preload-%d", ch->id);
     pthread_mutex_lock(&ch->preload_lock);
     while (!atomic_load(&ch->stopping)) {
         preload_slot *slot = &ch->preload;
@@ -566,6 +568,7 @@ static void producer_idle(channel *ch, producer_state *ps)
 void *channel_producer_main(void *arg)
 {
     channel *ch = arg;
+    thread_name_self("rv-prod-%d", ch->id);
     producer_state ps = {.mode = MODE_NONE, .retry_tick = INT64_MAX};
     while (!atomic_load(&ch->stopping)) {
         if (atomic_load(&ch->idle)) {

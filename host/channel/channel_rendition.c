@@ -19,6 +19,7 @@
 #include "channel/channel_internal.h"
 #include "core/log.h"
 #include "core/options.h"
+#include "core/thread_name.h"
 
 #define REND_BACKOFF_FIRST_MS 100
 #define REND_BACKOFF_MAX_MS 5000
@@ -103,6 +104,7 @@ static void *rend_main(void *arg)
 {
     rendition *r = arg;
     const rv_encoder_ops *ops = &r->inst.mod->encoder;
+    thread_name_self("rv-enc-%d", r->ch->id);
     const rv_rational rate = r->ch->rate;
     for (;;) {
         sink_entry e;

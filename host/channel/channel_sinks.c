@@ -23,6 +23,7 @@
 
 #include "channel/channel_internal.h"
 #include "core/log.h"
+#include "core/thread_name.h"
 
 #define SINK_BACKOFF_FIRST_MS 100
 #define SINK_BACKOFF_MAX_MS 5000
@@ -75,6 +76,7 @@ static void *sink_main(void *arg)
 {
     sink_runner *sr = arg;
     const rv_sink_ops *ops = &sr->inst.mod->sink;
+    thread_name_self("rv-sink-%d", sr->ch->id);
     for (;;) {
         sink_entry e;
         int rc = sink_queue_pop(sr->queue, &e, 100 * 1000 * 1000);
@@ -152,6 +154,7 @@ static void *transport_main(void *arg)
 {
     sink_runner *sr = arg;
     const rv_transport_ops *ops = &sr->inst.mod->transport;
+    thread_name_self("rv-tx-%d", sr->ch->id);
     while (!atomic_load(&sr->leaving)) {
         stream_chunk *c = NULL;
         int resync = 0;

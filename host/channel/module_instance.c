@@ -12,6 +12,7 @@
 #include <retrovue/sink.h>
 
 #include "core/options.h"
+#include "core/thread_name.h"
 
 static int instance_call_create(module_instance *mi)
 {
@@ -102,7 +103,18 @@ int module_instance_create(module_instance *mi, const config_binding *binding,
         snprintf(err, errlen, "module '%s': create failed: %s", mi->mod->name, rv_strerror(rc));
         goto fail;
     }
+    /* threads the module creates while it starts (x264's workers, a
+     * fanout) inherit this thread's name: lend them one that says whose
+     * they are, then take the caller's back */
+    static const char *const role[] = {
+        [RV_KIND_PRODUCER] = "prod", [RV_KIND_RENDERER] = "render", [RV_KIND_SINK] = "sink",
+        [RV_KIND_ENCODER] = "enc", [RV_KIND_TRANSPORT] = "tx"};
+    char caller[16];
+    thread_name_get(caller);
+    if ((size_t)mi->mod->kind < sizeof(role) / sizeof(role[0]) && role[mi->mod->kind])
+        thread_name_self("rv-%s-%d", role[mi->mod->kind], (int)channel_id);
     rc = instance_call_start(mi);
+    thread_name_self("%s", caller);
     if (rc != RV_OK) {
         snprintf(err, errlen, "module '%s': start failed: %s", mi->mod->name, rv_strerror(rc));
         instance_call_destroy(mi);

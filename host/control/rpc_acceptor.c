@@ -32,6 +32,7 @@
 
 #include "core/host_port.h"
 #include "core/log.h"
+#include "core/thread_name.h"
 
 #define ACCEPTOR_MAX_LISTEN 16
 #define ACCEPTOR_BACKLOG 128
@@ -371,6 +372,7 @@ static int acceptor_drain(rpc_acceptor *a, int li)
 static void *acceptor_main(void *arg)
 {
     rpc_acceptor *a = arg;
+    thread_name_self("rv-rpc-accept");
     struct pollfd pfd[ACCEPTOR_MAX_LISTEN + 1];
     int paused = 0;
     while (!atomic_load(&a->stopping)) {

@@ -40,6 +40,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/secret_file.h"
+#include "core/thread_name.h"
 
 #define RPC_SERVER_MAX_LISTEN 16
 #define RPC_SERVER_IDLE_MS (5 * 60 * 1000)
@@ -189,6 +190,7 @@ static void rpc_server_complete(rpc_server *s, void *tag, int success)
 static void *rpc_server_cq_main(void *arg)
 {
     rpc_server *s = arg;
+    thread_name_self("rv-rpc-cq");
     for (;;) {
         grpc_event ev = grpc_completion_queue_next(s->cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
         if (ev.type == GRPC_QUEUE_SHUTDOWN)

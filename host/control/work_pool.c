@@ -17,6 +17,7 @@
 #include <retrovue/error.h>
 
 #include "core/log.h"
+#include "core/thread_name.h"
 
 #define WORK_POOL_MAX_THREADS 64
 
@@ -90,6 +91,7 @@ static void work_pool_key_done(work_pool *p, int64_t key)
 static void *work_pool_main(void *arg)
 {
     work_pool *p = arg;
+    thread_name_self("rv-rpc-work");
     pthread_mutex_lock(&p->lock);
     for (;;) {
         work_item *it = work_pool_take(p);

@@ -38,6 +38,7 @@
 #include "evidence/evidence_record.h"
 #include "evidence/evidence_spool.h"
 #include "evidence/evidence_stream.h"
+#include "core/thread_name.h"
 
 #define LOG_MOD "evidence"
 #define QUEUE_CAP 256           /* events emitted and not yet spooled */
@@ -236,6 +237,7 @@ static int queue_empty(evidence_client *ec)
 static void *client_main(void *arg)
 {
     evidence_client *ec = arg;
+    thread_name_self("rv-evidence");
     for (;;) {
         int stopping;
         int64_t deadline;

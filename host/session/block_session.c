@@ -26,6 +26,7 @@
 #include "jsonl/json_text.h"
 #include "session/block_session_evidence.h"
 #include "session/block_session_item.h"
+#include "core/thread_name.h"
 
 #define BS_RING_ITEMS 128
 #define BS_MAX_SUBSCRIBERS 32
@@ -297,6 +298,7 @@ static void bs_handle_end(block_session *bs, const bs_item *it)
 static void *bs_thread_main(void *arg)
 {
     block_session *bs = arg;
+    thread_name_self("rv-session-%d", bs->channel_id);
     for (;;) {
         pthread_mutex_lock(&bs->q_lock);
         while (bs->count == 0)

@@ -24,6 +24,7 @@
 #include "core/log.h"
 #include "jsonl/json_text.h"
 #include "jsonl/jsonl_file.h"
+#include "core/thread_name.h"
 
 #define ASRUN_QUEUE_RECORDS 4096
 #define ASRUN_OPEN_FILES 64
@@ -189,6 +190,7 @@ static void asrun_write_one(asrun_writer *w, const asrun_record *rec)
 static void *asrun_main(void *arg)
 {
     asrun_writer *w = arg;
+    thread_name_self("rv-asrun");
     pthread_mutex_lock(&w->lock);
     for (;;) {
         while (w->count == 0 && !w->stopping)

@@ -22,6 +22,7 @@
 #include "core/log.h"
 #include "core/stream_hub.h"
 #include "telemetry/text_buffer.h"
+#include "core/thread_name.h"
 
 /** Segments kept past the window, for clients still fetching them. */
 #define HLS_KEEP_EXTRA 3
@@ -119,6 +120,7 @@ static void hls_finish(hls_stream *st, int64_t end_utc_ms)
 static void *hls_main(void *arg)
 {
     hls_stream *st = arg;
+    thread_name_self("rv-hls-%d", st->id);
     while (!atomic_load(&st->stop)) {
         if (hls_mono_ms() - atomic_load(&st->last_poll_ms) > HLS_IDLE_S * 1000LL)
             break; /* nobody watches: stop cutting */

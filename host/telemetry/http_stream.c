@@ -18,11 +18,15 @@
 #define HTTP_STREAM_WAIT_NS (500LL * 1000 * 1000)
 #define HTTP_STREAM_BLOCK_BYTES (64u * 1024u)
 /** Once a viewer has caught up, it is woken at most this often: each wake
- *  sends what queued meanwhile (about 3 ticks) instead of one chunk a tick.
- *  Fifty viewers waking 30 times a second cost a third of an encode in
- *  thread wake-ups (docs/PERFORMANCE.md row 12). A viewer still behind (its
- *  first GOP, a burst) is sent to without pause. */
-#define HTTP_STREAM_COALESCE_NS (100LL * 1000 * 1000)
+ *  sends what queued meanwhile (about 7 ticks) instead of one chunk a tick.
+ *  A viewer's cost is its wake-ups, not its bytes: per thread accounting
+ *  (docs/PERFORMANCE.md row 12) gave 50 viewers of a 2.1 Mb/s channel 0.084
+ *  CPU-s/s woken per chunk, 0.022 every 100 ms and 0.007 every 250 ms. 250 ms
+ *  is about one send block (HTTP_STREAM_BLOCK_BYTES) at 2 Mb/s and far inside
+ *  any player's buffer (ffplay, VLC and mpv buffer 1 s or more of a live TS).
+ *  A viewer still behind (its first GOP, a burst) is sent to without pause, so
+ *  a join is not delayed. */
+#define HTTP_STREAM_COALESCE_NS (250LL * 1000 * 1000)
 #define HTTP_M3U_GROUP "RetroVue"
 
 /** One viewer of one channel: its place in the stream. */

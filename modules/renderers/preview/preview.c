@@ -234,6 +234,7 @@ static void *preview_worker_main(void *arg)
     preview_state *s = arg;
     preview_window *win = NULL;
     preview_worker_lower_priority();
+    (void)pthread_setname_np(pthread_self(), "rv-preview"); /* for top -H */
     if (s->window_ns) {
         char err[256] = "";
         uint32_t ww = s->src_width < PREVIEW_WINDOW_MAX_WIDTH ? s->src_width

@@ -507,6 +507,7 @@ static int fanout_has_queued(ts_fanout *f)
 static void *fanout_thread(void *arg)
 {
     ts_fanout *f = arg;
+    (void)pthread_setname_np(pthread_self(), "rv-ts-fanout"); /* for top -H */
     struct pollfd *pfd = calloc(f->slots + 2, sizeof *pfd);
     int32_t *who = calloc(f->slots + 2, sizeof *who);
 
