@@ -24,9 +24,15 @@
  *  CPU-s/s woken per chunk, 0.022 every 100 ms and 0.007 every 250 ms. 250 ms
  *  is about one send block (HTTP_STREAM_BLOCK_BYTES) at 2 Mb/s and far inside
  *  any player's buffer (ffplay, VLC and mpv buffer 1 s or more of a live TS).
- *  A viewer still behind (its first GOP, a burst) is sent to without pause, so
- *  a join is not delayed. */
+ *  A viewer still behind (its first GOP, a burst) is sent to without pause. */
 #define HTTP_STREAM_COALESCE_NS (250LL * 1000 * 1000)
+/** For this long after its first byte a viewer is never made to wait: a
+ *  player decodes its first picture only once the next picture's PES starts
+ *  (a video PES in a TS has no length), and a channel that has just woken
+ *  (encode = "on-demand") publishes its first GOP a tick at a time, so a
+ *  coalescing pause here would add up to HTTP_STREAM_COALESCE_NS to the
+ *  join (docs/PERFORMANCE.md row 13). */
+#define HTTP_STREAM_JOIN_NS (1000LL * 1000 * 1000)
 #define HTTP_M3U_GROUP "RetroVue"
 
 /** One viewer of one channel: its place in the stream. */
@@ -36,6 +42,7 @@ typedef struct http_viewer {
     size_t off;          /**< bytes of cur already sent */
     int32_t id;
     int caught_up;       /**< the last read emptied its queue */
+    int64_t first_send_ns;/**< monotonic instant of the first read that sent bytes; 0 before */
     int64_t last_send_ns;/**< monotonic instant of the last read that sent bytes */
 } http_viewer;
 
@@ -73,7 +80,7 @@ static ssize_t viewer_read(void *cls, uint64_t pos, char *buf, size_t max)
     http_viewer *v = cls;
     size_t n = 0;
     (void)pos;
-    if (v->caught_up) {
+    if (v->caught_up && v->last_send_ns - v->first_send_ns >= HTTP_STREAM_JOIN_NS) {
         int64_t wait_ns = v->last_send_ns + HTTP_STREAM_COALESCE_NS - viewer_now_ns();
         if (wait_ns > 0) {
             struct timespec ts = {0, (long)wait_ns};
@@ -109,8 +116,11 @@ static ssize_t viewer_read(void *cls, uint64_t pos, char *buf, size_t max)
             v->cur = NULL;
         }
     }
-    if (n > 0)
+    if (n > 0) {
         v->last_send_ns = viewer_now_ns();
+        if (!v->first_send_ns)
+            v->first_send_ns = v->last_send_ns;
+    }
     return (ssize_t)n;
 }
 
