@@ -8,6 +8,9 @@ Asserts: /hls.min.js is served; after "watch" the tile's <video> plays (its
 currentTime passes 1 s and keeps advancing) with hls.js attached; two
 screenshots of the video a couple of seconds apart differ (a moving
 picture); the screenshot is kept as <build>/tests/artifacts/hls_watch.png.
+A second channel, encode = "on-demand" with nobody watching, shows as idle on
+its tile (state, badge, the "nobody is watching" note); its "watch" wakes it:
+the video plays and the tile leaves idle.
 """
 import os
 import subprocess
@@ -20,10 +23,12 @@ import rvtest  # noqa: E402
 import cdp  # noqa: E402
 
 VIDEO = "document.querySelector('article.tile[data-channel-id=\"1\"] video')"
+TILE2 = "document.querySelector('article.tile[data-channel-id=\"2\"]')"
+VIDEO2 = "document.querySelector('article.tile[data-channel-id=\"2\"] video')"
 
 
 def main():
-    tap = rvtest.Tap(6)
+    tap = rvtest.Tap(9)
     work = rvtest.scratch("hls_watch")
     clip = os.path.join(work, "clip.mp4")
     subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y",
@@ -42,7 +47,10 @@ def main():
     renderer = { module = "null"; };
     sinks = ( { module = "mpegts-tcp"; options = { port = 0; preset = "ultrafast";
                                                    keyint_max_s = 1.0; }; } ); }"""
-    config = rvtest.engine_config(work, rvtest.env("RV_MODULE_DIR"), [channel],
+    # nobody connects to its listening transport: idle until the page watches it
+    on_demand = channel.replace("id = 1; name = \"Watch\"",
+                                "id = 2; name = \"On demand\"; encode = \"on-demand\"")
+    config = rvtest.engine_config(work, rvtest.env("RV_MODULE_DIR"), [channel, on_demand],
                                   profile=(640, 360, "30000/1001", 48000, 2),
                                   extra_engine='  metrics_listen = "127.0.0.1:%d";' % port)
     proc, log, base = rvtest.start_http_engine(
@@ -57,6 +65,11 @@ def main():
     browser = cdp.Browser(work, width=1000, height=700)
     try:
         browser.navigate(base + "/")
+        idle = browser.wait_for(
+            "(t => t && t.dataset.state === 'idle' && t.querySelector('.badge').textContent === "
+            "'idle' && t.textContent.includes('nobody is watching'))(%s)" % TILE2, timeout_s=30)
+        tap.ok(bool(idle), "the on-demand channel nobody watches shows as idle on its tile "
+               "(state, badge, note)")
         btn = browser.wait_for("!!document.querySelector('article.tile[data-channel-id=\"1\"] "
                                "button.watch')", timeout_s=30)
         browser.evaluate("document.querySelector('article.tile[data-channel-id=\"1\"] "
@@ -77,6 +90,14 @@ def main():
         tap.ok(t1 and t2 > t1 + 1, "playback advances (%s -> %s s)" % (t1, t2))
         tap.ok(shot1 and shot2 and shot1 != shot2,
                "two screenshots of the video 2.5 s apart differ (a moving picture)")
+        browser.evaluate("%s.querySelector('button.watch').click()" % TILE2)
+        w2 = browser.wait_for("(v => v && v.currentTime > 1 ? v.currentTime : 0)(%s)" % VIDEO2,
+                              timeout_s=60)
+        tap.ok(bool(w2), "'watch' on the idle channel wakes it: its video plays "
+               "(currentTime %s)" % w2)
+        awake = browser.wait_for("(t => t && t.dataset.state !== 'idle' ? t.dataset.state : '')"
+                                 "(%s)" % TILE2, timeout_s=30)
+        tap.ok(bool(awake), "its tile leaves idle (state %r)" % awake)
         art = os.path.join(rvtest.env("RV_BUILD_DIR"), "tests", "artifacts")
         os.makedirs(art, exist_ok=True)
         path = os.path.join(art, "hls_watch.png")
