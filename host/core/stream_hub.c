@@ -355,7 +355,8 @@ int stream_sub_next(stream_sub *s, int64_t timeout_ns, stream_chunk **out, int *
             pthread_mutex_unlock(&h->lock);
             return RV_EOF;
         }
-        if (pthread_cond_timedwait(&h->data, &h->lock, &deadline) == ETIMEDOUT) {
+        if (timeout_ns <= 0 ||
+            pthread_cond_timedwait(&h->data, &h->lock, &deadline) == ETIMEDOUT) {
             pthread_mutex_unlock(&h->lock);
             return RV_ETIMEDOUT;
         }

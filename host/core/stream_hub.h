@@ -99,7 +99,7 @@ uint32_t stream_hub_demand(stream_hub *h);
 
 /** Release the queue and the hub reference. Thread: the reader's. */
 void stream_sub_close(stream_sub *s);
-/** Wait up to @p timeout_ns for the next chunk; one reference passes to the
+/** Wait up to @p timeout_ns (0: do not wait) for the next chunk; one reference passes to the
  *  caller in *@p out. *@p resync (may be NULL) is set when bytes were
  *  skipped before it. RV_OK, RV_ETIMEDOUT, RV_EOF (hub closed and queue
  *  drained) or RV_EIO (fell behind, resync off). Thread: the reader's. */

@@ -16,7 +16,10 @@
 /** How long one read waits for the next chunk before handing back (the
  *  thread-per-connection server calls again). */
 #define HTTP_STREAM_WAIT_NS (500LL * 1000 * 1000)
-#define HTTP_STREAM_BLOCK_BYTES (64u * 1024u)
+/** The largest batch one read hands libmicrohttpd (bytes): what queues in
+ *  HTTP_STREAM_COALESCE_NS up to ~4 Mb/s goes out in one send(). The
+ *  connection's memory pool (telemetry_server.c) is sized to hold it. */
+#define HTTP_STREAM_BLOCK_BYTES (128u * 1024u)
 /** Once a viewer has caught up, it is woken at most this often: each wake
  *  sends what queued meanwhile (about 7 ticks) instead of one chunk a tick.
  *  A viewer's cost is its wake-ups, not its bytes: per thread accounting

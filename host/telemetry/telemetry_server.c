@@ -47,6 +47,13 @@
 #define TELEMETRY_PER_IP_LIMIT 128
 /** Seconds a connection may be silent (request or reply) before it is closed. */
 #define TELEMETRY_TIMEOUT_S 10
+/** Each connection's memory pool (bytes): request headers and the response's
+ *  send buffer. libmicrohttpd's default, 32 KB, cut a `/channel/N.ts` viewer's
+ *  quarter-second batch (about 66 KB at 2 Mb/s) into three poll()+send()
+ *  pairs; 160 KB sends it in one (http_stream.c, HTTP_STREAM_BLOCK_BYTES).
+ *  The pool is mapped, not touched, so a /healthz probe's connection stays
+ *  a few pages of resident memory; a viewer's holds its send buffer. */
+#define TELEMETRY_CONNECTION_MEMORY (160u * 1024u)
 #define TELEMETRY_BACKLOG 128
 /** Descriptors the HTTP server leaves to the rest of the process, at least. */
 #define TELEMETRY_FD_RESERVE 256
@@ -431,6 +438,7 @@ int telemetry_server_start(const char *listen_addr, unsigned outputs,
         MHD_OPTION_CONNECTION_LIMIT, limit,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip,
         MHD_OPTION_CONNECTION_TIMEOUT, opt->timeout_s ? opt->timeout_s : TELEMETRY_TIMEOUT_S,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)TELEMETRY_CONNECTION_MEMORY,
         MHD_OPTION_END);
     if (!s->daemon) {
         snprintf(err, errlen, "cannot start the HTTP server on %s", listen_addr);
