@@ -62,6 +62,8 @@ typedef struct output_state {
     int64_t block_by_source[5]; /**< ticks it aired, by source */
     /* on demand */
     int64_t demand_seen_ns;     /**< monotonic instant a consumer was last there */
+    int64_t woke_ns;            /**< monotonic instant of the last wake, until its
+                                     first picture airs; 0 otherwise */
     int64_t demand_check_ns;    /**< monotonic instant of the next count */
 } output_state;
 
@@ -335,6 +337,13 @@ static void output_fill(channel *ch, output_state *os, int64_t n, rv_tick *t)
         }
         if (f.gen == os->gen)
             os->refilling = 0;
+        if (f.gen == os->gen && os->woke_ns) {
+            log_write(RV_LOG_INFO, ch->id, NULL,
+                      "awake: the picture of tick %" PRId64 " went to the encoders %" PRId64
+                      " ms after the consumer came (asset opened, decoded to the join point)",
+                      n, (output_mono_ns() - os->woke_ns) / 1000000);
+            os->woke_ns = 0;
+        }
         int failing = f.failed;
         int state = atomic_load(&ch->state);
         if (failing && state != CHANNEL_ERROR)
@@ -489,6 +498,7 @@ static int64_t output_idle(channel *ch, output_state *os)
     os->on_time_once = 0;
     os->catchup_left_ns = RESUME_CATCHUP_NS;
     os->demand_seen_ns = output_mono_ns();
+    os->woke_ns = os->demand_seen_ns;
     atomic_store(&ch->state, CHANNEL_BUFFERING);
     atomic_store(&ch->idle, 0); /* before touching the sink set: see channel_reload.c */
     channel_demand_wake(ch);    /* the producer waits for the end of the spell */
