@@ -32,6 +32,7 @@ import argparse
 import glob
 import os
 import random
+import re
 import signal
 import subprocess
 import time
@@ -130,6 +131,15 @@ def summary_holes(lines):
             if segs[i].get("expected_first_tick") != segs[i - 1].get("expected_end_tick")]
 
 
+def journal_counts(log, replayed, found_written):
+    """Add what a run's log says it wrote from the journal."""
+    for m in re.finditer(rb"stopped without draining its journal: (\d+) written now, "
+                         rb"(\d+) found written already", log):
+        replayed += int(m.group(1))
+        found_written += int(m.group(2))
+    return replayed, found_written
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--kills", type=int, default=30)
@@ -185,6 +195,7 @@ def main():
     tick_holes = []
     sum_holes = []
     in_flight = 0
+    replayed = found_written = 0    # records the next run wrote from the journal, or found there
     lines = 0
     for k in range(args.kills):
         if k and k % ROTATE_EVERY == 0:      # bound the files: the operator's rotation
@@ -214,6 +225,8 @@ def main():
             tap.diag("run %d ended by itself (%s) after %.3f s: %s" %
                      (k, proc.returncode, killed_after,
                       errlog.read()[-1500:].decode(errors="replace")))
+        errlog.seek(0)
+        replayed, found_written = journal_counts(errlog.read(), replayed, found_written)
         errlog.close()
         run = {}
         for p in files.paths():
@@ -257,11 +270,13 @@ def main():
         p = subprocess.run(cmd + ["--run-for=%.3f" % 7.777], stdout=subprocess.DEVNULL,
                            stderr=subprocess.PIPE)
         code = p.returncode
+        replayed, found_written = journal_counts(p.stderr, replayed, found_written)
     else:
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         time.sleep(3.3)
         proc.send_signal(signal.SIGTERM)
-        code = proc.wait()
+        replayed, found_written = journal_counts(proc.communicate()[1], replayed, found_written)
+        code = proc.returncode
     final = {p: rc.check_lines(new_bytes(p, before)[1]) for p in files.paths()}
     records.extend(r for p, (got, _, _) in final.items() if p.startswith(asrun_dir) for r in got)
 
@@ -295,6 +310,8 @@ def main():
     whole = [(p, rc.check_lines(rc.read(p))) for p in files.paths()]
     tap.ok(all(not bad and torn == b"" for _, (_, bad, torn) in whole),
            "after the clean stop every file is whole lines of valid JSON")
+    tap.diag("records a killed run had queued and the next run wrote from the journal: %d "
+             "(and %d it found already written)" % (replayed, found_written))
     tap.diag("records lost beyond the segment on air: %d in %d kills" % (in_flight, args.kills))
     if args.max_lost >= 0:
         tap.ok(in_flight <= args.max_lost,
@@ -302,8 +319,8 @@ def main():
                (in_flight, args.max_lost))
     else:
         tap.ok(lines > 0, "the runs wrote %d lines in all" % lines)
-    print("kill9: kills=%d lines=%d torn=%d lost_beyond_on_air=%d clock=%s seed=%d" %
-          (args.kills, lines, torn_seen, in_flight, args.clock, seed))
+    print("kill9: kills=%d lines=%d torn=%d lost_beyond_on_air=%d replayed=%d clock=%s seed=%d" %
+          (args.kills, lines, torn_seen, in_flight, replayed, args.clock, seed))
     tap.done()
 
 
