@@ -244,6 +244,10 @@ def main():
         tk = run.get(ticks, [])
         if [t.get("tick") for t in tk] != list(range(len(tk))):
             tick_holes.append(k)
+            got_ticks = [t.get("tick") for t in tk]
+            gaps = [(a, b) for a, b in zip([-1] + got_ticks, got_ticks) if b != a + 1]
+            tap.diag("kill %d: framelog ticks not contiguous (the sink's queue dropped, or "
+                     "a write was lost): gaps after/before %s" % (k, gaps[:3]))
         if summary_holes(run.get(summary, [])):
             sum_holes.append(k)
         ended.append(ticks_segments_ended(tk))
