@@ -3,8 +3,9 @@
  * @short The as-run writer: a bounded queue of records filled by channels'
  *        output threads and drained by one writer thread into
  *        <dir>/channel-<id>-<YYYY-MM-DD>.jsonl, one write(2) per line on an
- *        O_APPEND descriptor. Owns the queue, the open day files and the
- *        line buffer.
+ *        O_APPEND descriptor. Owns the queue (an asrun_journal: a ring in a
+ *        mapped file that outlives a kill -9, replayed at the next start),
+ *        the open day files and the line buffer.
  */
 #include "telemetry/asrun.h"
 
@@ -16,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -25,8 +27,8 @@
 #include "jsonl/json_text.h"
 #include "jsonl/jsonl_file.h"
 #include "core/thread_name.h"
+#include "telemetry/asrun_journal.h"
 
-#define ASRUN_QUEUE_RECORDS 4096
 #define ASRUN_OPEN_FILES 64
 
 /** One open day file of one channel. */
@@ -40,9 +42,10 @@ struct asrun_writer {
     char *dir;
     pthread_mutex_t lock;
     pthread_cond_t cond;
-    asrun_record *queue;       /**< ring of ASRUN_QUEUE_RECORDS */
-    size_t head;
-    size_t count;
+    asrun_journal *journal;    /**< the ring of records; slots head .. head+count-1 queued */
+    uint32_t capacity;         /**< the journal's slots */
+    uint32_t head;
+    uint32_t count;
     int stopping;
     pthread_t thread;
     asrun_file files[ASRUN_OPEN_FILES];  /**< writer thread only */
@@ -159,32 +162,57 @@ static int asrun_file_for(asrun_writer *w, const asrun_record *rec)
     return slot->fd;
 }
 
-static void asrun_write_one(asrun_writer *w, const asrun_record *rec)
+/** Append the record in @p slot to its day file, and mark the slot done.
+ *  @p was (borrowed; NULL for a record of this run) is what a dead engine's
+ *  journal said of the slot: if it had started the append and the file has
+ *  grown since, the line is there already and is not written twice. Thread:
+ *  the writer (or create, before the thread runs). Returns 1 when written,
+ *  2 when found already written, 0 when dropped (logged). */
+static int asrun_write_slot(asrun_writer *w, uint32_t slot, const asrun_journal_pending *was)
 {
+    const asrun_record *rec = asrun_journal_record(w->journal, slot);
     char *line = w->line;
     int n = asrun_record_format(rec, line, ASRUN_LINE_MAX - 1);
+    int fd = n < 0 ? -1 : asrun_file_for(w, rec);
+    struct stat st;
     if (n < 0) {
         /* cannot happen: ASRUN_LINE_MAX bounds every record */
         log_write(RV_LOG_ERROR, rec->channel_id, NULL,
                   "as-run: record of segment %" PRId32 " does not fit a line; dropped",
                   rec->segment_index);
-        atomic_fetch_add(&w->dropped, 1);
-        return;
+        goto dropped;
     }
-    int fd = asrun_file_for(w, rec);
-    if (fd < 0) {
-        atomic_fetch_add(&w->dropped, 1);
-        return;
+    if (fd < 0)
+        goto dropped;
+    if (fstat(fd, &st) != 0) {
+        log_write(RV_LOG_ERROR, rec->channel_id, NULL, "as-run: fstat: %s; record dropped",
+                  strerror(errno));
+        goto dropped;
     }
+    if (was && was->appending &&
+        ((uint64_t)st.st_dev != was->file_dev || (uint64_t)st.st_ino != was->file_ino ||
+         (int64_t)st.st_size > was->append_at)) {
+        /* the dead writer's append reached the file (a torn one was cut when
+         * the file was opened, leaving it at append_at), or went to a file
+         * rotated away since: either way it is not written again */
+        asrun_journal_mark_done(w->journal, slot);
+        return 2;
+    }
+    asrun_journal_mark_appending(w->journal, slot, st.st_dev, st.st_ino, st.st_size);
     line[n++] = '\n';
     if (jsonl_file_append(fd, line, (size_t)n) != 0) {
         log_write(RV_LOG_ERROR, rec->channel_id, NULL,
                   "as-run: write failed, record of segment %" PRId32 " dropped: %s",
                   rec->segment_index, strerror(errno));
-        atomic_fetch_add(&w->dropped, 1);
-        return;
+        goto dropped;
     }
+    asrun_journal_mark_done(w->journal, slot);
     atomic_fetch_add(&w->written, 1);
+    return 1;
+dropped:
+    asrun_journal_mark_done(w->journal, slot);
+    atomic_fetch_add(&w->dropped, 1);
+    return 0;
 }
 
 static void *asrun_main(void *arg)
@@ -197,16 +225,36 @@ static void *asrun_main(void *arg)
             pthread_cond_wait(&w->cond, &w->lock);
         if (w->count == 0 && w->stopping)
             break;
-        asrun_record rec = w->queue[w->head];
-        w->head = (w->head + 1) % ASRUN_QUEUE_RECORDS;
+        uint32_t slot = w->head;
+        pthread_mutex_unlock(&w->lock);
+        /* the slot stays queued (not reusable) until its line is written */
+        asrun_write_slot(w, slot, NULL);
+        pthread_mutex_lock(&w->lock);
+        w->head = (w->head + 1) % w->capacity;
         w->count--;
         pthread_cond_broadcast(&w->cond);
-        pthread_mutex_unlock(&w->lock);
-        asrun_write_one(w, &rec);
-        pthread_mutex_lock(&w->lock);
     }
     pthread_mutex_unlock(&w->lock);
     return NULL;
+}
+
+/** Write what a killed engine left in the journal, in its order. Thread:
+ *  create's, before the writer thread starts. */
+static int asrun_replay(asrun_writer *w)
+{
+    asrun_journal_pending *pending = calloc(w->capacity, sizeof(*pending));
+    if (!pending)
+        return -1;
+    size_t n = asrun_journal_recover(w->journal, pending);
+    size_t counts[3] = {0, 0, 0};
+    for (size_t i = 0; i < n; i++)
+        counts[asrun_write_slot(w, pending[i].slot, &pending[i])]++;
+    if (n > 0)
+        log_warn("as-run: %zu records queued by an engine that stopped without draining its "
+                 "journal: %zu written now, %zu found written already, %zu dropped",
+                 n, counts[1], counts[2], counts[0]);
+    free(pending);
+    return 0;
 }
 
 asrun_writer *asrun_writer_create(const char *dir, char *err, size_t errlen)
@@ -221,9 +269,12 @@ asrun_writer *asrun_writer_create(const char *dir, char *err, size_t errlen)
     for (int i = 0; i < ASRUN_OPEN_FILES; i++)
         w->files[i].fd = -1;
     w->dir = strdup(dir);
-    w->queue = calloc(ASRUN_QUEUE_RECORDS, sizeof(asrun_record));
+    w->journal = asrun_journal_open(dir);
     w->line = malloc(ASRUN_LINE_MAX);
-    if (!w->dir || !w->queue || !w->line)
+    if (!w->dir || !w->journal || !w->line)
+        goto nomem;
+    w->capacity = asrun_journal_capacity(w->journal);
+    if (asrun_replay(w) != 0)
         goto nomem;
     pthread_mutex_init(&w->lock, NULL);
     pthread_cond_init(&w->cond, NULL);
@@ -235,8 +286,10 @@ asrun_writer *asrun_writer_create(const char *dir, char *err, size_t errlen)
     return w;
 nomem:
     if (w) {
+        for (int i = 0; i < ASRUN_OPEN_FILES; i++)
+            asrun_file_close(&w->files[i]);
         free(w->dir);
-        free(w->queue);
+        asrun_journal_close(w->journal);
         free(w->line);
         free(w);
     }
@@ -247,15 +300,16 @@ nomem:
 void asrun_writer_submit(asrun_writer *w, const asrun_record *rec, int may_wait)
 {
     pthread_mutex_lock(&w->lock);
-    while (may_wait && w->count == ASRUN_QUEUE_RECORDS && !w->stopping)
+    while (may_wait && w->count == w->capacity && !w->stopping)
         pthread_cond_wait(&w->cond, &w->lock);
-    if (w->count == ASRUN_QUEUE_RECORDS) {
+    if (w->count == w->capacity) {
         pthread_mutex_unlock(&w->lock);
         atomic_fetch_add(&w->dropped, 1);
         log_write(RV_LOG_ERROR, rec->channel_id, NULL, "as-run: queue full, record dropped");
         return;
     }
-    w->queue[(w->head + w->count) % ASRUN_QUEUE_RECORDS] = *rec;
+    /* memory stores into the mapped journal: no system call on this thread */
+    asrun_journal_put(w->journal, (w->head + w->count) % w->capacity, rec);
     w->count++;
     pthread_cond_broadcast(&w->cond);
     pthread_mutex_unlock(&w->lock);
@@ -284,7 +338,7 @@ void asrun_writer_destroy(asrun_writer *w)
         asrun_file_close(&w->files[i]);
     pthread_mutex_destroy(&w->lock);
     pthread_cond_destroy(&w->cond);
-    free(w->queue);
+    asrun_journal_close(w->journal);
     free(w->line);
     free(w->dir);
     free(w);

@@ -4,15 +4,16 @@
  *        its own thread into one file per channel per UTC day under asrun_dir.
  *
  * Channels submit records from their output thread; submitting copies the
- * record into a bounded in-memory queue and never touches a file or waits on
- * I/O. The writer thread appends each record to
- * <asrun_dir>/channel-<id>-<YYYY-MM-DD>.jsonl (the UTC day of the record's
- * actual start) with one write(2) of the whole line on an O_APPEND
+ * record into a bounded queue kept in a mapped file (asrun_journal.h: memory
+ * stores, no system call, no wait on I/O). The writer thread appends each
+ * record to <asrun_dir>/channel-<id>-<YYYY-MM-DD>.jsonl (the UTC day of the
+ * record's actual start) with one write(2) of the whole line on an O_APPEND
  * descriptor. asrun_writer_destroy() writes every queued record before it
- * returns, so nothing is lost on SIGTERM; a kill -9 leaves whole lines (a
- * partial last line, possible only if the kernel cut a write short, is cut
- * when the file is next opened: lib/jsonl/jsonl_file.h). Files are only ever
- * appended to.
+ * returns, so nothing is lost on SIGTERM; after a kill -9 the next
+ * asrun_writer_create() on the same folder writes the records the dead
+ * engine had queued, each once. A kill leaves whole lines (a partial last
+ * line, possible only if the kernel cut a write short, is cut when the file
+ * is next opened: lib/jsonl/jsonl_file.h). Files are only ever appended to.
  *
  * Every record becomes one line of valid UTF-8 JSON, whatever bytes its
  * strings hold (lib/jsonl/json_text.h: control characters escaped, bytes
@@ -60,8 +61,9 @@ typedef struct asrun_record {
 
 typedef struct asrun_writer asrun_writer;
 
-/** A writer for @p dir (borrowed, created if missing). NULL with a reason in
- *  @p err when the folder cannot be created or written. */
+/** A writer for @p dir (borrowed, created if missing), after writing the
+ *  records a killed engine left in @p dir's journal. NULL with a reason in
+ *  @p err when the folder cannot be created or memory runs out. */
 asrun_writer *asrun_writer_create(const char *dir, char *err, size_t errlen);
 /** Queue a copy of @p rec (borrowed). Never blocks on I/O: on the real clock
  *  a full queue drops the record and counts it; @p may_wait lets a

@@ -7,6 +7,10 @@
  *        (`/channel/<id>.ts`, `/channels.m3u`, HLS `/channel/<id>.m3u8`)
  *        the config enables.
  *
+ * The daemon's threads run TELEMETRY_NICE_DELTA nicer than the rest of the
+ * engine (telemetry_daemon_thread), so HTTP load yields to the channels and
+ * the control plane.
+ *
  * Owns the daemon and, through it, the listening socket. Routes render into
  * a text buffer per request from the engine's status API (borrowed); nothing
  * is cached between requests. Unknown paths are 404, methods other than GET
@@ -17,12 +21,14 @@
 
 #include <errno.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <microhttpd.h>
@@ -57,6 +63,13 @@
 #define TELEMETRY_BACKLOG 128
 /** Descriptors the HTTP server leaves to the rest of the process, at least. */
 #define TELEMETRY_FD_RESERVE 256
+/** How much nicer (lower priority) than the engine the HTTP threads run: a
+ *  burst of them (libmicrohttpd 0.9.75's thread per connection spins in
+ *  poll() for up to a second when it closes a timed-out connection: 128 idle
+ *  connections make 128 runnable threads at once) then delays the channels'
+ *  and the control plane's threads by at most a few of their slices instead
+ *  of one slice per HTTP thread. */
+#define TELEMETRY_NICE_DELTA 10
 
 struct telemetry_server {
     struct MHD_Daemon *daemon;
@@ -379,6 +392,44 @@ static unsigned telemetry_connection_limit(unsigned configured, unsigned reserve
     return (rlim_t)want > room ? (unsigned)room : want;
 }
 
+/** What the daemon is started with (telemetry_daemon_thread). */
+typedef struct telemetry_daemon_job {
+    telemetry_server *s;
+    int fd;
+    unsigned limit;
+    unsigned per_ip;
+    unsigned timeout_s;
+    struct MHD_Daemon *daemon;   /**< out */
+    int nice_rc;                 /**< out: 0, or the errno of setpriority */
+} telemetry_daemon_job;
+
+/** Start the daemon from a thread of lower priority. libmicrohttpd creates
+ *  its listening thread from here and every connection's thread from that
+ *  one, and Linux threads inherit their creator's nice value: so all the HTTP
+ *  server's threads run TELEMETRY_NICE_DELTA nicer than the engine, and the
+ *  rest of the engine keeps its own. Thread: a short-lived one of its own. */
+static void *telemetry_daemon_thread(void *arg)
+{
+    telemetry_daemon_job *job = arg;
+    pid_t tid = (pid_t)syscall(SYS_gettid);
+    errno = 0;
+    int nice_now = getpriority(PRIO_PROCESS, (id_t)tid);
+    int want = (errno ? 0 : nice_now) + TELEMETRY_NICE_DELTA;
+    job->nice_rc = setpriority(PRIO_PROCESS, (id_t)tid, want > 19 ? 19 : want) == 0 ? 0 : errno;
+    job->daemon = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_AUTO |
+            MHD_USE_ERROR_LOG,
+        0, NULL, NULL,
+        telemetry_handle, job->s, MHD_OPTION_EXTERNAL_LOGGER, telemetry_mhd_log, NULL,
+        MHD_OPTION_LISTEN_SOCKET, (MHD_socket)job->fd,
+        MHD_OPTION_CONNECTION_LIMIT, job->limit,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, job->per_ip,
+        MHD_OPTION_CONNECTION_TIMEOUT, job->timeout_s,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)TELEMETRY_CONNECTION_MEMORY,
+        MHD_OPTION_END);
+    return NULL;
+}
+
 int telemetry_server_start(const char *listen_addr, unsigned outputs,
                            const telemetry_options *opt, engine *e, telemetry_server **out,
                            char *err, size_t errlen)
@@ -429,17 +480,19 @@ int telemetry_server_start(const char *listen_addr, unsigned outputs,
         per_ip = limit;
     /* From here the daemon owns fd and closes it in MHD_stop_daemon. If the
      * start itself fails the fd may leak; the process is exiting anyway. */
-    s->daemon = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_AUTO |
-            MHD_USE_ERROR_LOG,
-        0, NULL, NULL,
-        telemetry_handle, s, MHD_OPTION_EXTERNAL_LOGGER, telemetry_mhd_log, NULL,
-        MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
-        MHD_OPTION_CONNECTION_LIMIT, limit,
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip,
-        MHD_OPTION_CONNECTION_TIMEOUT, opt->timeout_s ? opt->timeout_s : TELEMETRY_TIMEOUT_S,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)TELEMETRY_CONNECTION_MEMORY,
-        MHD_OPTION_END);
+    telemetry_daemon_job job = {.s = s,
+                                .fd = fd,
+                                .limit = limit,
+                                .per_ip = per_ip,
+                                .timeout_s = opt->timeout_s ? opt->timeout_s : TELEMETRY_TIMEOUT_S};
+    pthread_t starter;
+    if (pthread_create(&starter, NULL, telemetry_daemon_thread, &job) == 0)
+        pthread_join(starter, NULL);
+    s->daemon = job.daemon;
+    if (s->daemon && job.nice_rc)
+        log_write(RV_LOG_WARN, -1, NULL,
+                  "telemetry: HTTP threads keep the engine's priority (setpriority: %s)",
+                  strerror(job.nice_rc));
     if (!s->daemon) {
         snprintf(err, errlen, "cannot start the HTTP server on %s", listen_addr);
         http_hls_destroy(s->hls);

@@ -101,6 +101,40 @@ def check_health_flip(tap, eng):
            "the failure is counted: %s %s" % (errors, restarts))
 
 
+def thread_nice(pid):
+    """{thread name: set of nice values} of process @pid (/proc, Linux)."""
+    out = {}
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/stat" % (pid, tid)) as f:
+                stat = f.read()
+        except OSError:
+            continue                      # the thread ended meanwhile
+        name = stat[stat.index("(") + 1:stat.rindex(")")]
+        nice = int(stat[stat.rindex(")") + 2:].split()[16])
+        out.setdefault(name, set()).add(nice)
+    return out
+
+
+def check_http_priority(tap, eng):
+    """The HTTP server's threads (libmicrohttpd names them MHD-*) run 10
+    nicer than the engine's own, so a burst of them yields to the channels
+    and the control plane; the engine's other threads keep their priority."""
+    held = socket.create_connection(("127.0.0.1", eng.port), timeout=5)   # one connection thread
+    try:
+        time.sleep(0.3)
+        nice = thread_nice(eng.proc.pid)
+    finally:
+        held.close()
+    own = nice.get("retrovue_playou", set())
+    mhd = {k: v for k, v in nice.items() if k.startswith("MHD-")}
+    base = min(own) if own else None
+    tap.ok(base is not None and "MHD-connection" in mhd and
+           all(n == min(base + 10, 19) for v in mhd.values() for n in v),
+           "HTTP threads run 10 nicer than the engine's: %s" % sorted((k, sorted(v))
+                                                                       for k, v in nice.items()))
+
+
 def check_port_in_use(tap, work, mods):
     busy = socket.socket()
     busy.bind(("127.0.0.1", 0))
@@ -130,6 +164,7 @@ def main():
             return tap.done()
         check_health_flip(tap, eng)
         check_routes(tap, eng)
+        check_http_priority(tap, eng)
     finally:
         rc = eng.stop()
     tap.ok(rc == 0, "engine exits 0 on SIGTERM (%s)" % rc)

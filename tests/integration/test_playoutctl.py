@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """tools/playoutctl against the control plane (stub engine by default, or the
 real $RV_BIN without --stub): every command over the Unix socket and TCP,
-human and --json output, exit status 0 / 1 (success=false) / 2 (RPC error).
-Prints TAP."""
+human and --json output, exit status 0 / 1 (success=false) / 2 (RPC error);
+with --stub also a second engine whose TCP listener needs a bearer token
+(--token-file and $RETROVUE_PLAYOUT_TOKEN_FILE). Prints TAP."""
 import argparse
 import json
 import os
@@ -16,8 +17,13 @@ from control_harness import Engine, free_tcp_port, real_config, write_plans  # n
 CTL = os.path.join(rvtest.env("RV_SOURCE_DIR"), "tools", "playoutctl")
 
 
-def ctl(*args):
+TOKEN = "playoutctl-test-token-0123456789abcdef"
+
+
+def ctl(*args, env_extra=None):
     env = dict(os.environ)
+    env.pop("RETROVUE_PLAYOUT_TOKEN_FILE", None)
+    env.update(env_extra or {})
     env.setdefault("RV_PYTHON_DIR", os.path.join(rvtest.env("RV_BUILD_DIR"), "python"))
     p = subprocess.run([CTL] + list(args), capture_output=True, text=True, timeout=300, env=env)
     return p.returncode, p.stdout, p.stderr
@@ -97,7 +103,61 @@ def main():
     finally:
         rc = e.stop()
         t.ok(rc == 0, "the engine stops cleanly")
+    if a.stub:
+        token_commands(t, d, a.stub)
     return t.done()
+
+
+def token_commands(t, d, stub):
+    """A TCP listener that requires a bearer token (the stub's
+    RV_STUB_TOKEN_FILE is the engine's control_token_file)."""
+    tok = os.path.join(d, "control.token")
+    rvtest.write(tok, TOKEN + "\n")
+    os.chmod(tok, 0o600)
+    wrong = os.path.join(d, "wrong.token")
+    rvtest.write(wrong, "not-the-token-0123456789\n")
+    bad = os.path.join(d, "bad.token")
+    rvtest.write(bad, "short\n")
+    sock = os.path.join(d, "tok.sock")
+    port = free_tcp_port()
+    os.environ["RV_STUB_TOKEN_FILE"] = tok
+    try:
+        e = Engine([stub, write_plans(d), "unix:" + sock, "127.0.0.1:%d" % port], sock, port,
+                   os.path.join(d, "engine-token.log"))
+        started = e.start()
+    finally:
+        del os.environ["RV_STUB_TOKEN_FILE"]
+    if not t.ok(started, "an engine whose TCP listener needs a token starts"):
+        t.diag(e.log_text()[-2000:])
+        e.stop()
+        return
+    T = ["--target", "127.0.0.1:%d" % port, "--timeout", "20"]
+    try:
+        rc, out, err = ctl(*T, "version")
+        t.ok(rc == 2 and "UNAUTHENTICATED" in err and "--token-file" in err,
+             "TCP without a token: exit 2, UNAUTHENTICATED and how to send one: %s" %
+             err.strip()[:160])
+        rc, out, err = ctl(*T, "--token-file", tok, "version")
+        t.ok(rc == 0 and out.strip() == "1.0.0", "--token-file: version works: %r %s" %
+             (out.strip(), err.strip()[:120]))
+        rc, out, err = ctl(*T, "--token-file", tok, "start", "1", "demo")
+        t.ok(rc == 0 and "started" in out, "--token-file: start 1 demo works: %s" %
+             (out.strip() or err.strip()[:120]))
+        rc, out, err = ctl(*T, "--json", "list", env_extra={"RETROVUE_PLAYOUT_TOKEN_FILE": tok})
+        t.ok(rc == 0 and [c["channel_id"] for c in json.loads(out)["channels"]] == [1],
+             "$RETROVUE_PLAYOUT_TOKEN_FILE: list works")
+        rc, out, err = ctl(*T, "--token-file", wrong, "stop", "1")
+        t.ok(rc == 2 and "UNAUTHENTICATED" in err and "refused" in err,
+             "a wrong token: exit 2, UNAUTHENTICATED: %s" % err.strip()[:160])
+        rc, out, err = ctl(*T, "--token-file", bad, "version")
+        t.ok(rc == 2 and "not a token" in err, "a file that holds no token: exit 2, says so: %s"
+             % err.strip()[:160])
+        rc, out, err = ctl(*T, "--token-file", os.path.join(d, "nosuch.token"), "version")
+        t.ok(rc == 2 and "nosuch.token" in err, "a missing token file: exit 2, names it")
+        rc, out, err = ctl("--socket", sock, "stop", "1")
+        t.ok(rc == 0 and "stopped" in out, "the Unix socket needs no token: stop 1 works")
+    finally:
+        t.ok(e.stop() == 0, "the token engine stops cleanly")
 
 
 def session_commands(t, d, S):
