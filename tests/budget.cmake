@@ -79,10 +79,15 @@ foreach(_rv_row ${RV_TEST_BUDGET})
     list(GET _rv_row 1 _rv_s)
     list(GET _rv_row 2 _rv_pct)
   endif()
-  # slots = ceil(%core x slots per core / 100), at least one
+  # slots = ceil(%core x slots per core / 100), at least one and at most one
+  # core's worth: ctest starts a test only when all its slots are free at
+  # once, so a test asking for more would wait behind the one-slot tests to
+  # the end of the run (the few that use more than a core do so briefly)
   math(EXPR _rv_slots "(${_rv_pct} * ${RV_TEST_SLOTS_PER_CORE} + 99) / 100")
   if(_rv_slots LESS 1)
     set(_rv_slots 1)
+  elseif(_rv_slots GREATER RV_TEST_SLOTS_PER_CORE)
+    set(_rv_slots ${RV_TEST_SLOTS_PER_CORE})
   endif()
   get_test_property(${_rv_name} COST _rv_have)
   if(NOT _rv_have)
