@@ -22,7 +22,7 @@ if(NOT DEFINED RV_TEST_SLOTS_PER_CORE)
 endif()
 set(RV_TEST_BUDGET
   "package.deb                           122  100    0    0"
-  "bench.quick                           100  100    0    0"
+  "bench.quick                            95   65    0    0"
   "integration.kill9_records              50   55   29   35"
   "integration.http_stream                47   55   49   70"
   "integration.blockplan_session          43   25   44   35"
