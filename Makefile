@@ -10,6 +10,11 @@ BUILD_ASAN ?= build-asan
 BUILD_FUZZ ?= build-fuzz
 FUZZ_SECONDS ?= 900
 JOBS       ?= $(shell nproc)
+# ctest's slots (docs/testing.md, "Test-time budget"): a slot is a third of a
+# core; tests/budget.cmake gives each busy test the slots it uses.
+TEST_SLOTS_PER_CORE ?= 3
+TEST_JOBS  ?= $(shell echo $$(( $(JOBS) * $(TEST_SLOTS_PER_CORE) )))
+CMAKE_TEST_SLOTS = -DRV_TEST_SLOTS_PER_CORE=$(TEST_SLOTS_PER_CORE)
 CONFIG     ?= conf/demo.conf
 
 .PHONY: all deps build build-asan build-fuzz run test test-plain test-asan test-fuzz fuzz \
@@ -21,18 +26,18 @@ deps:
 	@tools/install-deps
 
 build: deps
-	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_TEST_SLOTS) >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 
 build-asan: deps
-	@cmake -S . -B $(BUILD_ASAN) -DCMAKE_BUILD_TYPE=Debug -DRV_SANITIZE=ON >/dev/null
+	@cmake -S . -B $(BUILD_ASAN) -DCMAKE_BUILD_TYPE=Debug -DRV_SANITIZE=ON $(CMAKE_TEST_SLOTS) >/dev/null
 	@cmake --build $(BUILD_ASAN) -j $(JOBS)
 
 # The harnesses (tests/fuzz) and the host code they reach, built by clang
 # with libFuzzer, ASan and UBSan (docs/reliability.md).
 build-fuzz: deps
 	@cmake -S . -B $(BUILD_FUZZ) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE= \
-		-DCMAKE_C_FLAGS="-O1" -DRV_FUZZ=ON >/dev/null
+		-DCMAKE_C_FLAGS="-O1" -DRV_FUZZ=ON $(CMAKE_TEST_SLOTS) >/dev/null
 	@cmake --build $(BUILD_FUZZ) -j $(JOBS) --target fuzz_harnesses
 
 run: build
@@ -40,14 +45,14 @@ run: build
 	$(BUILD)/bin/retrovue_playout --config $(CONFIG)
 
 test-plain: build
-	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	cd $(BUILD) && ctest --output-on-failure -j $(TEST_JOBS)
 
 test-asan: build-asan
 	cd $(BUILD_ASAN) && LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
-		ctest --output-on-failure -j $(JOBS)
+		ctest --output-on-failure -j $(TEST_JOBS)
 
 test-fuzz: build-fuzz
-	cd $(BUILD_FUZZ) && ctest --output-on-failure -L fuzz
+	cd $(BUILD_FUZZ) && ctest --output-on-failure -L fuzz -j $(JOBS)
 
 fuzz: build-fuzz
 	tools/fuzz-run --all $(FUZZ_SECONDS) $(CURDIR)/$(BUILD_FUZZ)
