@@ -6,6 +6,7 @@
 #include "ff_segment.h"
 
 #include <ctype.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -323,6 +324,22 @@ static int ff_segment_prime(ff_segment *seg)
     return RV_OK;
 }
 
+/** Decoder threads for a segment opened now: the option when set, else the
+ *  host's share for this channel (ABI 1.3), else the pre-1.3 default of 2. */
+static int ff_segment_threads(const ff_params *params)
+{
+    const rv_host_api *h = params->host;
+    if (params->threads >= 0)
+        return params->threads;
+    if (h->struct_size >= offsetof(rv_host_api, thread_count) + sizeof(void *) &&
+        h->thread_count != NULL) {
+        int n = h->thread_count(params->ctx, RV_THREADS_DECODER);
+        if (n >= 1)
+            return n;
+    }
+    return 2;
+}
+
 int ff_segment_open(const ff_params *params, const rv_segment_request *req, ff_segment **out)
 {
     *out = NULL;
@@ -350,7 +367,7 @@ int ff_segment_open(const ff_params *params, const rv_segment_request *req, ff_s
     }
 
     char why[256] = "";
-    ff_source_params sp = {.threads = params->threads,
+    ff_source_params sp = {.threads = ff_segment_threads(params),
                            .io_timeout_ms = params->io_timeout_ms,
                            .audio_languages = params->audio_languages};
     r = ff_source_open(seg->path, &sp, &seg->src, why, sizeof(why));
