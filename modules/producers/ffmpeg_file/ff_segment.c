@@ -246,6 +246,10 @@ static int ff_segment_advance(ff_segment *seg, int64_t t_ns)
 /** Seek to the keyframe before @p t0_ns and check the first picture is not
  *  later than it (some containers seek imprecisely): step further back and
  *  finally to the start. Leaves the first picture in `pending`. */
+/** Frames before a seek's target decoded in full (every picture); before them
+ *  only the referenced ones are. */
+#define FF_SEEK_FULL_DECODE_FRAMES 4
+
 static int ff_segment_seek(ff_segment *seg, int64_t t0_ns)
 {
     static const int64_t back_ns[] = {0, 1000000000LL, 5000000000LL, 20000000000LL};
@@ -270,6 +274,11 @@ static int ff_segment_seek(ff_segment *seg, int64_t t0_ns)
             return RV_OK;
         ff_video_reset(seg->video);
         ff_segment_drop_pictures(seg);
+        /* the pre-roll from the keyframe to t0 is never shown: pictures no
+         * other one references need not be decoded. Four frames of margin:
+         * the picture due at t0 is the newest at or before it, and a source
+         * whose real spacing is wider than nominal must still find it. */
+        ff_source_skip_nonref_until(seg->src, t0_ns - FF_SEEK_FULL_DECODE_FRAMES * seg->frame_dur_ns);
         r = ff_segment_decode(seg);
         if (r < 0 && r != RV_EOF)
             return r;
