@@ -3,7 +3,7 @@
  * @short thread_budget: live-channel count, configured overrides and the
  *        suggested decoder / encoder thread counts (see thread_budget.h).
  *
- * Owns three process-wide atomics; nothing to create or free.
+ * Owns a few process-wide atomics; nothing to create or free.
  */
 #include "core/thread_budget.h"
 
@@ -18,6 +18,7 @@ static atomic_int live_channels;
 static atomic_int cfg_decoder;
 static atomic_int cfg_encoder;
 static atomic_int forced_cpus;
+static atomic_int expected_channels;
 
 /** Most threads a real-time decoder gets: frame threading past two only adds
  *  reference-picture copies and latency; the decoder runs ahead of real time
@@ -52,6 +53,11 @@ void thread_budget_configure(int decoder_threads, int encoder_threads)
 {
     atomic_store(&cfg_decoder, clamp_cfg(decoder_threads));
     atomic_store(&cfg_encoder, clamp_cfg(encoder_threads));
+}
+
+void thread_budget_expect_channels(int n)
+{
+    atomic_store(&expected_channels, n > 0 ? n : 0);
 }
 
 void thread_budget_set_cpus(int cpus)
@@ -90,6 +96,9 @@ int thread_budget_suggest(uint32_t role)
     if (cfg > 0)
         return cfg;
     int channels = thread_budget_channels();
+    int expected = atomic_load(&expected_channels);
+    if (channels < expected)
+        channels = expected;
     int share = budget_cpus() / (channels > 0 ? channels : 1);
     if (share < 1)
         share = 1;

@@ -32,14 +32,19 @@ int thread_budget_channels(void);
  *  clamped. Thread: the control thread, at start-up or reload. */
 void thread_budget_configure(int decoder_threads, int encoder_threads);
 
+/** The channels the config lists (@p n >= 0): the share divides by at least
+ *  this many, so the first configured channel to start is not sized as if it
+ *  were alone. Thread: the control thread, at start-up or reload. */
+void thread_budget_expect_channels(int n);
+
 /** Test hook: pretend the process may run on @p cpus CPUs (0 = ask the
  *  kernel again). Thread: any, before the suggestion is wanted. */
 void thread_budget_set_cpus(int cpus);
 
 /** The thread count for one decoder (@p role RV_THREADS_DECODER) or encoder
  *  (RV_THREADS_ENCODER) of a channel: the configured override when set;
- *  otherwise share = max(1, cpus / live channels) (a channel counts itself;
- *  at least 1 channel is assumed), then a decoder gets min(share, 2) (frame
+ *  otherwise share = max(1, cpus / max(live channels, expected channels, 1))
+ *  (a channel counts itself), then a decoder gets min(share, 2) (frame
  *  threading beyond two buys a real-time decoder nothing but memory) and an
  *  encoder min(share, 8). Returns 1..THREAD_BUDGET_MAX, or RV_EINVAL for an
  *  unknown role. Thread: any. */

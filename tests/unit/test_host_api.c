@@ -231,6 +231,12 @@ static void test_thread_count(void)
            "overrides clamp to 0 (automatic) .. 16");
     tap_ok(api->thread_count(NULL, 0) == RV_EINVAL && api->thread_count(NULL, 7) == RV_EINVAL,
            "an unknown role is RV_EINVAL");
+    thread_budget_configure(0, 0);
+    thread_budget_set_cpus(8);
+    thread_budget_expect_channels(4);
+    tap_ok(api->thread_count(NULL, RV_THREADS_ENCODER) == 2,
+           "8 CPUs, 1 live of 4 configured channels: the first is sized for 4 (2 threads)");
+    thread_budget_expect_channels(0);
     thread_budget_channel_remove();
     thread_budget_configure(0, 0);
     thread_budget_set_cpus(0);
@@ -240,7 +246,7 @@ static void test_thread_count(void)
 
 int main(void)
 {
-    tap_plan(9 + 14 + 9);
+    tap_plan(9 + 14 + 10);
     test_log();
     test_api();
     test_thread_count();
