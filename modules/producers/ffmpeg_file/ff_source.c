@@ -601,11 +601,13 @@ static void ff_source_pick_discard(ff_source *src, ff_stream *s, const AVPacket 
         return;
     enum AVDiscard want = AVDISCARD_DEFAULT;
     if (s->skip_nonref_until_ns != INT64_MIN) {
-        int64_t ts = pkt->pts != AV_NOPTS_VALUE ? pkt->pts : AV_NOPTS_VALUE;
-        if (ts != AV_NOPTS_VALUE && ff_source_video_ns(src, ts) < s->skip_nonref_until_ns)
-            want = AVDISCARD_NONREF;
-        else if (ts != AV_NOPTS_VALUE)
-            s->skip_nonref_until_ns = INT64_MIN; /* past the pre-roll: for good */
+        /* no pts (some raw streams): decode it, and keep waiting for one */
+        if (pkt->pts != AV_NOPTS_VALUE) {
+            if (ff_source_video_ns(src, pkt->pts) < s->skip_nonref_until_ns)
+                want = AVDISCARD_NONREF;
+            else
+                s->skip_nonref_until_ns = INT64_MIN; /* past the pre-roll: for good */
+        }
     }
     if (s->dec->skip_frame != want)
         s->dec->skip_frame = want;
