@@ -30,6 +30,7 @@
 #include "core/clock.h"
 #include "core/fd_limit.h"
 #include "core/log.h"
+#include "core/thread_budget.h"
 #include "engine/engine.h"
 #include "loader/loader.h"
 #include "module_home.h"
@@ -117,6 +118,8 @@ static void reload_config(void *arg)
         log_warn("reload: module_dir, control_listen, metrics_listen and asrun_dir changes take "
                  "effect at the next restart");
     log_set_level(next->log_level);
+    thread_budget_configure(next->decoder_threads, next->encoder_threads);
+    thread_budget_expect_channels((int)next->channel_count);
     int refused = 0;
     const config *old = engine_reload(rs->e, next, &refused);
     config_free((config *)old);
@@ -183,6 +186,8 @@ static int run(const cli_options *opt, const sigset_t *set)
         return 1;
     }
     log_set_level(opt->has_log_level ? opt->log_level : cfg->log_level);
+    thread_budget_configure(cfg->decoder_threads, cfg->encoder_threads);
+    thread_budget_expect_channels((int)cfg->channel_count);
     reg = registry_create();
     if (!reg || registry_scan_path(reg, cfg->module_dir, err, sizeof(err)) < 0) {
         fprintf(stderr, "%s: %s\n", cfg->path, reg ? err : "out of memory");

@@ -13,6 +13,7 @@
 
 #include "channel/channel_internal.h"
 #include "core/log.h"
+#include "core/thread_budget.h"
 
 /** The slate stands in after the last real picture has been repeated this long. */
 #define FREEZE_MAX_MS 250
@@ -233,6 +234,7 @@ static channel *channel_alloc(const channel_params *params)
         free(ch);
         return NULL;
     }
+    thread_budget_channel_add();
     return ch;
 }
 
@@ -277,6 +279,7 @@ static void channel_free(channel *ch)
     pthread_mutex_destroy(&ch->demand_lock);
     pthread_cond_destroy(&ch->demand_cond);
     free(ch);
+    thread_budget_channel_remove();
 }
 
 static void channel_join_threads(channel *ch)

@@ -103,6 +103,9 @@ typedef struct config {
     size_t control_listen_count;
     char *metrics_listen;      /**< "HOST:PORT", owned, NULL = off */
     unsigned http_outputs;     /**< CONFIG_HTTP_* served on metrics_listen */
+    int decoder_threads;       /**< engine.decoder_threads: 0 = sized by the host
+                                    (core/thread_budget.h), 1..16 = that many per decoder */
+    int encoder_threads;       /**< engine.encoder_threads: the same for each video encoder */
     char *asrun_dir;           /**< resolved, owned, NULL = off */
     config_access access;      /**< authentication and connection limits */
     config_profile *profiles;  /**< owned array */

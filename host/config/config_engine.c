@@ -2,8 +2,9 @@
  * @file host/config/config_engine.c
  * @short The config file's engine section: module_dir (one folder or a search
  *        path), plans_dir, media_roots, asrun_dir, log_level, control_listen
- *        (one address or a list), metrics_listen and http_outputs; the access
- *        keys are config_access.c's.
+ *        (one address or a list), metrics_listen, http_outputs and
+ *        decoder_threads / encoder_threads; the access keys are
+ *        config_access.c's.
  *
  * Owns nothing itself: what it reads goes into the config it is given, which
  * owns it. Thread: the main thread.
@@ -18,7 +19,7 @@
 
 static const char *const config_engine_keys[] = {
     "module_dir", "plans_dir", "media_roots", "log_level", "control_listen", "metrics_listen",
-    "asrun_dir", "http_outputs", NULL};
+    "asrun_dir", "http_outputs", "decoder_threads", "encoder_threads", NULL};
 
 /** Every engine key: this file's and config_access.c's. */
 static int config_check_engine_keys(const config_parse *p, const config_setting_t *eng)
@@ -286,6 +287,13 @@ int config_read_engine(const config_parse *p, const config_setting_t *root, conf
         if (!(cfg->metrics_listen = strdup(metrics)))
             return config_oom(p, config_line(eng), "engine.metrics_listen");
     }
+    /* 0 = sized by the host from the CPUs and the channel count (thread_budget.h) */
+    int64_t dec_threads, enc_threads;
+    if ((rc = config_get_int(p, eng, "engine", "decoder_threads", 0, 0, 0, 16, &dec_threads)) ||
+        (rc = config_get_int(p, eng, "engine", "encoder_threads", 0, 0, 0, 16, &enc_threads)))
+        return rc;
+    cfg->decoder_threads = (int)dec_threads;
+    cfg->encoder_threads = (int)enc_threads;
     if ((rc = config_read_http_outputs(p, eng, cfg)) || (rc = config_read_access(p, eng, cfg)))
         return rc;
     return config_read_listen(p, eng, cfg);

@@ -13,6 +13,16 @@
  * rounded up to 32, chroma stride half the width rounded up to 32. Audio
  * buffers hold the largest count of samples any tick of the format carries,
  * ceil(audio_rate * den / num).
+ *
+ * Memory: a picture's planes are one anonymous mapping of their own (page
+ * aligned), so a picture the pool lets go is returned to the kernel at once;
+ * from malloc, 1-6 MB blocks end up inside glibc's arenas once its dynamic
+ * mmap threshold has grown, and a channel's high-water mark (the start burst
+ * fills the ring and the encoder queue) then stayed resident for its whole
+ * life. The free list keeps at most FRAME_POOL_KEEP_FREE pictures: enough
+ * to absorb the tick-to-tick churn, while a burst's extra pictures are
+ * unmapped when they come back. (Sanitizer builds use aligned_alloc so that
+ * AddressSanitizer still sees overruns.)
  */
 #include "core/frame_pool.h"
 
@@ -20,17 +30,24 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include <retrovue/error.h>
 
 enum { POOL_ALIGN_BYTES = 32 };
+
+#if defined(__SANITIZE_ADDRESS__)
+#define POOL_PICTURE_MMAP 0
+#else
+#define POOL_PICTURE_MMAP 1
+#endif
 
 typedef struct pool_video {
     rv_video_frame frame;        /**< public part; frame.host_private == this */
     atomic_int refcount;
     frame_pool *pool;
     struct pool_video *next;     /**< free list link */
-    uint8_t *memory;             /**< owned: all three planes */
+    uint8_t *memory;             /**< owned: all three planes (pool_picture_alloc) */
 } pool_video;
 
 typedef struct pool_audio {
@@ -49,12 +66,48 @@ struct frame_pool {
     _Atomic int64_t outstanding; /**< buffers out */
     pthread_mutex_t lock;        /**< guards the free lists */
     pool_video *free_video;
+    int free_video_count;        /**< length of free_video, <= FRAME_POOL_KEEP_FREE */
+    _Atomic int64_t pictures;    /**< pictures that exist (out + free) */
     pool_audio *free_audio;
 };
 
 static size_t pool_align(size_t n)
 {
     return (n + POOL_ALIGN_BYTES - 1) / POOL_ALIGN_BYTES * POOL_ALIGN_BYTES;
+}
+
+static size_t pool_picture_bytes(const frame_pool *pool)
+{
+    return pool->plane_bytes[0] + pool->plane_bytes[1] + pool->plane_bytes[2];
+}
+
+/** Memory for one picture's planes: its own mapping (see the file comment). */
+static uint8_t *pool_picture_alloc(size_t bytes)
+{
+#if POOL_PICTURE_MMAP
+    void *m = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return m == MAP_FAILED ? NULL : m;
+#else
+    return aligned_alloc(POOL_ALIGN_BYTES, bytes);
+#endif
+}
+
+static void pool_picture_free(uint8_t *memory, size_t bytes)
+{
+#if POOL_PICTURE_MMAP
+    if (memory != NULL)
+        munmap(memory, bytes);
+#else
+    (void)bytes;
+    free(memory);
+#endif
+}
+
+static void pool_video_delete(frame_pool *pool, pool_video *v)
+{
+    pool_picture_free(v->memory, pool_picture_bytes(pool));
+    free(v);
+    atomic_fetch_sub(&pool->pictures, 1);
 }
 
 frame_pool *frame_pool_create(const rv_program_format *format)
@@ -80,6 +133,7 @@ frame_pool *frame_pool_create(const rv_program_format *format)
     pool->audio_capacity_samples = (uint32_t)((n + d - 1) / d);
     atomic_init(&pool->refcount, 1);
     atomic_init(&pool->outstanding, 0);
+    atomic_init(&pool->pictures, 0);
     pthread_mutex_init(&pool->lock, NULL);
     return pool;
 }
@@ -90,8 +144,7 @@ static void frame_pool_free(frame_pool *pool)
     while (pool->free_video != NULL) {
         pool_video *v = pool->free_video;
         pool->free_video = v->next;
-        free(v->memory);
-        free(v);
+        pool_video_delete(pool, v);
     }
     while (pool->free_audio != NULL) {
         pool_audio *a = pool->free_audio;
@@ -120,6 +173,11 @@ int64_t frame_pool_outstanding(const frame_pool *pool)
     return atomic_load(&((frame_pool *)pool)->outstanding);
 }
 
+int64_t frame_pool_video_pictures(const frame_pool *pool)
+{
+    return atomic_load(&((frame_pool *)pool)->pictures);
+}
+
 /** Count one buffer out: it holds a reference on the pool. */
 static void frame_pool_lend(frame_pool *pool)
 {
@@ -132,12 +190,12 @@ static pool_video *frame_pool_video_new(frame_pool *pool)
     pool_video *v = calloc(1, sizeof(*v));
     if (v == NULL)
         return NULL;
-    size_t total = pool->plane_bytes[0] + pool->plane_bytes[1] + pool->plane_bytes[2];
-    v->memory = aligned_alloc(POOL_ALIGN_BYTES, total);
+    v->memory = pool_picture_alloc(pool_picture_bytes(pool));
     if (v->memory == NULL) {
         free(v);
         return NULL;
     }
+    atomic_fetch_add(&pool->pictures, 1);
     v->frame.plane[0] = v->memory;
     v->frame.plane[1] = v->memory + pool->plane_bytes[0];
     v->frame.plane[2] = v->frame.plane[1] + pool->plane_bytes[1];
@@ -156,8 +214,10 @@ rv_video_frame *frame_pool_video_alloc(frame_pool *pool)
         return NULL;
     pthread_mutex_lock(&pool->lock);
     pool_video *v = pool->free_video;
-    if (v != NULL)
+    if (v != NULL) {
         pool->free_video = v->next;
+        pool->free_video_count--;
+    }
     pthread_mutex_unlock(&pool->lock);
     if (v == NULL)
         v = frame_pool_video_new(pool);
@@ -183,10 +243,17 @@ void frame_pool_video_release(rv_video_frame *frame)
     if (atomic_fetch_sub(&v->refcount, 1) != 1)
         return;
     frame_pool *pool = v->pool;
+    int keep;
     pthread_mutex_lock(&pool->lock);
-    v->next = pool->free_video;
-    pool->free_video = v;
+    keep = pool->free_video_count < FRAME_POOL_KEEP_FREE;
+    if (keep) {
+        v->next = pool->free_video;
+        pool->free_video = v;
+        pool->free_video_count++;
+    }
     pthread_mutex_unlock(&pool->lock);
+    if (!keep)
+        pool_video_delete(pool, v);
     atomic_fetch_sub(&pool->outstanding, 1);
     frame_pool_unref(pool);
 }

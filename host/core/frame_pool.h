@@ -44,5 +44,11 @@ void frame_pool_audio_fill_silence(rv_audio_buffer *buf);
 
 /** Buffers handed out and not yet back (leak checks in tests). */
 int64_t frame_pool_outstanding(const frame_pool *pool);
+/** Pictures that exist now, handed out or free (memory accounting, tests). */
+int64_t frame_pool_video_pictures(const frame_pool *pool);
+
+/** Free pictures a pool keeps for reuse; more coming back are unmapped, so a
+ *  burst's high-water mark does not stay resident (frame_pool.c). */
+#define FRAME_POOL_KEEP_FREE 4
 
 #endif

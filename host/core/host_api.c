@@ -16,6 +16,7 @@
 
 #include "core/log.h"
 #include "core/options.h"
+#include "core/thread_budget.h"
 
 static int32_t host_ctx_channel(const rv_context *ctx)
 {
@@ -148,6 +149,12 @@ static int host_stream_write(rv_context *ctx, const void *data, size_t len, uint
     return ctx->on_stream(ctx->stream_owner, ctx, data, len, flags);
 }
 
+static int host_thread_count(rv_context *ctx, uint32_t role)
+{
+    (void)ctx; /* the budget is the process's; ctx is for a per-channel policy later */
+    return thread_budget_suggest(role);
+}
+
 static const rv_host_api host_api_table = {
     .struct_size = sizeof(rv_host_api),
     .abi_major = RV_ABI_MAJOR,
@@ -171,6 +178,7 @@ static const rv_host_api host_api_table = {
     .event = host_event,
     .publish_image = host_publish_image,
     .stream_write = host_stream_write,
+    .thread_count = host_thread_count,
 };
 
 const rv_host_api *host_api_get(void)

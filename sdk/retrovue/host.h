@@ -7,7 +7,8 @@
  * rv_create_args and call through it. The table is append-only: check
  * `struct_size` before using a member added after ABI 1.0.
  *
- * ABI 1.1 appended publish_image; ABI 1.2 appended stream_write.
+ * ABI 1.1 appended publish_image; ABI 1.2 appended stream_write; ABI 1.3
+ * appended thread_count.
  */
 #ifndef RETROVUE_HOST_H
 #define RETROVUE_HOST_H
@@ -39,6 +40,12 @@ typedef enum rv_event_type {
     RV_EVENT_CLIENT_LEAVE = 4,  /**< a sink client left or was disconnected */
     RV_EVENT_WARNING = 5        /**< something an operator should know */
 } rv_event_type;
+
+/** Roles for rv_host_api.thread_count (ABI 1.3). Never zero. */
+typedef enum rv_thread_role {
+    RV_THREADS_DECODER = 1,     /**< one decoder of a producer (per open asset) */
+    RV_THREADS_ENCODER = 2      /**< one video encoder of a rendition */
+} rv_thread_role;
 
 /** Host services. Every function is safe to call from any module thread. */
 typedef struct rv_host_api {
@@ -113,6 +120,19 @@ typedef struct rv_host_api {
      *  multiple of 188 bytes), RV_ENOTSUP (@p ctx is not an encoder's) or
      *  RV_ENOMEM. Check `host->struct_size` covers it before calling. */
     int (*stream_write)(rv_context *ctx, const void *data, size_t len, uint32_t flags);
+
+    /** ABI 1.3. How many threads one decoder or encoder (@p role, an
+     *  rv_thread_role) of @p ctx's channel should use: the host divides the
+     *  CPUs it may run on among the channels alive now (a channel counts
+     *  itself), caps a decoder at 2 and an encoder at 8, and honours the
+     *  engine-wide `decoder_threads` / `encoder_threads` of the config
+     *  (docs/config.md). A module's own explicit option still wins; call this
+     *  when the operator left the count to the host. Ask when a decoder or
+     *  encoder is opened (the answer follows the channel count). Thread: any.
+     *  Returns 1..16, or RV_EINVAL for an unknown role. A 1.2 host lacks it:
+     *  check `host->struct_size >= offsetof(rv_host_api, thread_count) +
+     *  sizeof(void *)` first (and fall back to your own default). */
+    int (*thread_count)(rv_context *ctx, uint32_t role);
 } rv_host_api;
 
 #endif

@@ -88,6 +88,10 @@ static const config_case cases[] = {
     {"autostart_plan needs plans_dir", 3, "", 0, 0, 14, "channels.[0].autostart_plan",
      "needs engine.plans_dir"},
     {"engine required", 0, NULL, 0, 0, 1, "engine", "missing (required)"},
+    {"decoder_threads range", 4, "  decoder_threads = 17;", 0, 0, 4, "engine.decoder_threads",
+     ""},
+    {"encoder_threads type", 4, "  encoder_threads = \"auto\";", 0, 0, 4,
+     "engine.encoder_threads", ""},
     {"module_dir is a string", 2, "  module_dir = 5;", 0, 0, 2, "engine.module_dir",
      "must be a string"},
     {"module_dir list element is a string", 2, "  module_dir = ( \"a\", 5 );", 0, 0, 2,
@@ -362,8 +366,10 @@ static void test_minimal(void)
     int rc = config_load(path, &cfg, err, sizeof(err));
     tap_ok(rc == RV_OK && cfg && cfg->log_level == RV_LOG_INFO && cfg->channel_count == 0 &&
                !cfg->defaults && cfg->control_listen_count == 0 && !cfg->metrics_listen &&
-               !cfg->asrun_dir && !cfg->plans_dir,
-           "minimal config: defaults (log level info, nothing optional, no plans_dir) %s", err);
+               !cfg->asrun_dir && !cfg->plans_dir && cfg->decoder_threads == 0 &&
+               cfg->encoder_threads == 0,
+           "minimal config: defaults (log level info, nothing optional, no plans_dir, threads "
+           "sized by the host) %s", err);
     tap_ok(cfg && config_channel_for_id(cfg, 3) == NULL,
            "without channel_defaults an unlisted id has no channel");
     config_free(cfg);

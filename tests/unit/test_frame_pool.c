@@ -2,7 +2,8 @@
  * @file tests/unit/test_frame_pool.c
  * @short Frame pool: layout (alignment, strides, audio capacity), refcounts,
  *        reuse of the same memory in steady state, make_writable copying only
- *        when shared, the outstanding count, destroy with buffers still out.
+ *        when shared, the outstanding count, destroy with buffers still out,
+ *        and a burst's extra pictures let go (FRAME_POOL_KEEP_FREE).
  */
 #include <stdint.h>
 #include <string.h>
@@ -118,6 +119,31 @@ static void test_make_writable(frame_pool *pool)
     tap_ok(frame_pool_outstanding(pool) == 0, "none out after both released");
 }
 
+/* A burst (the start fills the ring and the encoder queue) must not stay
+ * resident: once it drains, the pool keeps FRAME_POOL_KEEP_FREE pictures. */
+static void test_burst_trimmed(void)
+{
+    enum { BURST = 40 };
+    frame_pool *pool = frame_pool_create(&FMT);
+    rv_video_frame *held[BURST];
+    for (int i = 0; i < BURST; i++)
+        held[i] = frame_pool_video_alloc(pool);
+    tap_ok(frame_pool_video_pictures(pool) == BURST, "a burst of 40 pictures exists while held");
+    for (int i = 0; i < BURST; i++)
+        frame_pool_video_release(held[i]);
+    tap_ok(frame_pool_outstanding(pool) == 0 && frame_pool_video_pictures(pool) == FRAME_POOL_KEEP_FREE,
+           "after the burst drains only FRAME_POOL_KEEP_FREE (4) pictures remain");
+    /* the kept ones are reused first: no new picture for a steady state within them */
+    rv_video_frame *again[FRAME_POOL_KEEP_FREE];
+    for (int i = 0; i < FRAME_POOL_KEEP_FREE; i++)
+        again[i] = frame_pool_video_alloc(pool);
+    tap_ok(frame_pool_video_pictures(pool) == FRAME_POOL_KEEP_FREE, "the kept pictures are reused");
+    memset(again[0]->plane[0], 5, (size_t)again[0]->stride[0] * again[0]->height);
+    for (int i = 0; i < FRAME_POOL_KEEP_FREE; i++)
+        frame_pool_video_release(again[i]);
+    frame_pool_destroy(pool);
+}
+
 static void test_destroy_with_frames_out(void)
 {
     frame_pool *pool = frame_pool_create(&FMT);
@@ -140,7 +166,7 @@ static void test_destroy_with_frames_out(void)
 
 int main(void)
 {
-    tap_plan(7 + 4 + 3 + 7 + 3);
+    tap_plan(7 + 4 + 3 + 7 + 3 + 3);
     frame_pool *pool = frame_pool_create(&FMT);
     if (!pool) {
         tap_ok(0, "frame_pool_create");
@@ -151,6 +177,7 @@ int main(void)
     test_reuse(pool);
     test_make_writable(pool);
     frame_pool_destroy(pool);
+    test_burst_trimmed();
     test_destroy_with_frames_out();
     return tap_done();
 }

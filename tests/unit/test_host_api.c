@@ -1,8 +1,10 @@
 /**
  * @file tests/unit/test_host_api.c
  * @short The log (logfmt lines, escaping, levels) and the rv_host_api table
- *        (context, clock, buffers, options, events) as a module sees them.
+ *        (context, clock, buffers, options, events, thread_count) as a module
+ *        sees them.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +16,7 @@
 #include "core/host_api.h"
 #include "core/log.h"
 #include "core/options.h"
+#include "core/thread_budget.h"
 #include "tap.h"
 
 /* stderr captured into a temporary file while a block runs. */
@@ -191,10 +194,61 @@ static void test_api(void)
     clock_destroy(clk);
 }
 
+/* rv_host_api.thread_count (ABI 1.3): CPUs shared among the live channels,
+ * capped per role, the config's overrides first. */
+static void test_thread_count(void)
+{
+    const rv_host_api *api = host_api_get();
+    tap_ok(api->struct_size >= offsetof(rv_host_api, thread_count) + sizeof(void *) &&
+               api->thread_count != NULL && api->abi_minor >= 3,
+           "thread_count is in the table (ABI 1.3)");
+    thread_budget_set_cpus(2);
+    thread_budget_configure(0, 0);
+    int base = thread_budget_channels();
+    tap_ok(api->thread_count(NULL, RV_THREADS_DECODER) == 2 &&
+               api->thread_count(NULL, RV_THREADS_ENCODER) == 2,
+           "2 CPUs, no channel: 2 decoder and 2 encoder threads");
+    for (int i = 0; i < 10; i++)
+        thread_budget_channel_add();
+    tap_ok(thread_budget_channels() == base + 10 && api->thread_count(NULL, RV_THREADS_DECODER) == 1 &&
+               api->thread_count(NULL, RV_THREADS_ENCODER) == 1,
+           "2 CPUs, 10 channels: 1 thread each (not 10 x libx264's 3 + 2)");
+    thread_budget_set_cpus(32);
+    tap_ok(api->thread_count(NULL, RV_THREADS_DECODER) == 2 &&
+               api->thread_count(NULL, RV_THREADS_ENCODER) == 3,
+           "32 CPUs, 10 channels: decoder capped at 2, encoder 32/10 = 3");
+    for (int i = 0; i < 9; i++)
+        thread_budget_channel_remove();
+    tap_ok(api->thread_count(NULL, RV_THREADS_ENCODER) == 8,
+           "32 CPUs, 1 channel: encoder capped at 8");
+    thread_budget_configure(3, 5);
+    tap_ok(api->thread_count(NULL, RV_THREADS_DECODER) == 3 &&
+               api->thread_count(NULL, RV_THREADS_ENCODER) == 5,
+           "engine.decoder_threads / encoder_threads override the share");
+    thread_budget_configure(-4, 99);
+    tap_ok(api->thread_count(NULL, RV_THREADS_DECODER) == 2 &&
+               api->thread_count(NULL, RV_THREADS_ENCODER) == 16,
+           "overrides clamp to 0 (automatic) .. 16");
+    tap_ok(api->thread_count(NULL, 0) == RV_EINVAL && api->thread_count(NULL, 7) == RV_EINVAL,
+           "an unknown role is RV_EINVAL");
+    thread_budget_configure(0, 0);
+    thread_budget_set_cpus(8);
+    thread_budget_expect_channels(4);
+    tap_ok(api->thread_count(NULL, RV_THREADS_ENCODER) == 2,
+           "8 CPUs, 1 live of 4 configured channels: the first is sized for 4 (2 threads)");
+    thread_budget_expect_channels(0);
+    thread_budget_channel_remove();
+    thread_budget_configure(0, 0);
+    thread_budget_set_cpus(0);
+    tap_ok(thread_budget_channels() == base && api->thread_count(NULL, RV_THREADS_ENCODER) >= 1,
+           "channels removed; the real CPU count gives at least 1");
+}
+
 int main(void)
 {
-    tap_plan(9 + 14);
+    tap_plan(9 + 14 + 10);
     test_log();
     test_api();
+    test_thread_count();
     return tap_done();
 }

@@ -5,7 +5,9 @@
  *        as possible (no clock pacing), the way the producer thread would.
  *
  * Usage: decode_bench <module.so> <asset> <width> <height> <rate num/den> <frames>
- * Prints "frames=N" on stdout. Owns everything it creates; exits non-zero
+ *                     [start_ms]
+ * start_ms opens the segment that far into the asset (a seek: decode from
+ * the keyframe before it). Prints "frames=N" on stdout. Owns everything it creates; exits non-zero
  * on any error. CPU time is measured from outside (tools/bench/decode.sh).
  */
 #include <stdio.h>
@@ -23,8 +25,9 @@
 
 int main(int argc, char **argv)
 {
-    if (argc != 7) {
-        fprintf(stderr, "usage: %s module.so asset width height num/den frames\n", argv[0]);
+    if (argc != 7 && argc != 8) {
+        fprintf(stderr, "usage: %s module.so asset width height num/den frames [start_ms]\n",
+                argv[0]);
         return 2;
     }
     rv_rational rate = {30000, 1001};
@@ -59,6 +62,7 @@ int main(int argc, char **argv)
     if (mod->producer.create(&args, &state) != RV_OK)
         goto done;
     rv_segment_request req = {.struct_size = sizeof(req), .asset_uri = argv[2],
+                              .asset_start_offset_ms = argc == 8 ? atoll(argv[7]) : 0,
                               .frame_count = frames, .type = RV_SEGMENT_CONTENT,
                               .event_id = "",
                               .transition_in = {.type = RV_TRANSITION_NONE},

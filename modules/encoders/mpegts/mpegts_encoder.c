@@ -123,7 +123,7 @@ static int mpegts_create(const rv_create_args *args, void **state)
         .bufsize_kbps = h->opt_int(o, "bufsize_kbps"),
         .gop_frames = h->opt_int(o, "gop_frames"),
         .keyint_max_s = h->opt_float(o, "keyint_max_s"),
-        .threads = h->opt_int(o, "threads"),
+        .threads = h->opt_is_set(o, "threads") ? h->opt_int(o, "threads") : -1,
         .audio_codec = (ts_audio_codec)enc_choice(h->opt_string(o, "audio_codec"),
                                                   ts_audio_codec_choices),
         .audio_bitrate_kbps = h->opt_int(o, "audio_bitrate_kbps"),

@@ -6,6 +6,7 @@
 #include "ff_segment.h"
 
 #include <ctype.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -245,6 +246,10 @@ static int ff_segment_advance(ff_segment *seg, int64_t t_ns)
 /** Seek to the keyframe before @p t0_ns and check the first picture is not
  *  later than it (some containers seek imprecisely): step further back and
  *  finally to the start. Leaves the first picture in `pending`. */
+/** Frames before a seek's target decoded in full (every picture); before them
+ *  only the referenced ones are. */
+#define FF_SEEK_FULL_DECODE_FRAMES 4
+
 static int ff_segment_seek(ff_segment *seg, int64_t t0_ns)
 {
     static const int64_t back_ns[] = {0, 1000000000LL, 5000000000LL, 20000000000LL};
@@ -269,6 +274,11 @@ static int ff_segment_seek(ff_segment *seg, int64_t t0_ns)
             return RV_OK;
         ff_video_reset(seg->video);
         ff_segment_drop_pictures(seg);
+        /* the pre-roll from the keyframe to t0 is never shown: pictures no
+         * other one references need not be decoded. Four frames of margin:
+         * the picture due at t0 is the newest at or before it, and a source
+         * whose real spacing is wider than nominal must still find it. */
+        ff_source_skip_nonref_until(seg->src, t0_ns - FF_SEEK_FULL_DECODE_FRAMES * seg->frame_dur_ns);
         r = ff_segment_decode(seg);
         if (r < 0 && r != RV_EOF)
             return r;
@@ -323,6 +333,22 @@ static int ff_segment_prime(ff_segment *seg)
     return RV_OK;
 }
 
+/** Decoder threads for a segment opened now: the option when set, else the
+ *  host's share for this channel (ABI 1.3), else the pre-1.3 default of 2. */
+static int ff_segment_threads(const ff_params *params)
+{
+    const rv_host_api *h = params->host;
+    if (params->threads >= 0)
+        return params->threads;
+    if (h->struct_size >= offsetof(rv_host_api, thread_count) + sizeof(void *) &&
+        h->thread_count != NULL) {
+        int n = h->thread_count(params->ctx, RV_THREADS_DECODER);
+        if (n >= 1)
+            return n;
+    }
+    return 2;
+}
+
 int ff_segment_open(const ff_params *params, const rv_segment_request *req, ff_segment **out)
 {
     *out = NULL;
@@ -350,7 +376,7 @@ int ff_segment_open(const ff_params *params, const rv_segment_request *req, ff_s
     }
 
     char why[256] = "";
-    ff_source_params sp = {.threads = params->threads,
+    ff_source_params sp = {.threads = ff_segment_threads(params),
                            .io_timeout_ms = params->io_timeout_ms,
                            .audio_languages = params->audio_languages};
     r = ff_source_open(seg->path, &sp, &seg->src, why, sizeof(why));

@@ -25,7 +25,8 @@ typedef struct ff_params {
     const rv_host_api *host;      /**< borrowed */
     rv_context *ctx;              /**< borrowed */
     rv_program_format format;
-    int threads;                  /**< decoder threads, 0 = automatic */
+    int threads;                  /**< decoder threads, 0 = FFmpeg's automatic count,
+                                       -1 = the host's share (ff_segment_threads) */
     ff_video_params video;        /**< deinterlace, scaler, tone mapping */
     int audio_only_slate;         /**< audio-only assets show the card, not black */
     int64_t io_timeout_ms;

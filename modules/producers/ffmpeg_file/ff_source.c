@@ -41,6 +41,9 @@ typedef struct ff_stream {
     int flushing;              /**< NULL packet sent */
     int need_key;              /**< after a seek: drop pictures up to a keyframe */
     int consecutive_errors;
+    int64_t skip_nonref_until_ns; /**< video: packets before this asset position are
+                                       decoded with AVDISCARD_NONREF (a seek's
+                                       pre-roll); INT64_MIN = decode everything */
 } ff_stream;
 
 struct ff_source {
@@ -375,6 +378,8 @@ int ff_source_open(const char *path, const ff_source_params *params, ff_source *
     src->params = *params;
     src->video.index = -1;
     src->audio.index = -1;
+    src->video.skip_nonref_until_ns = INT64_MIN;
+    src->audio.skip_nonref_until_ns = INT64_MIN;
     AVDictionary *opts = NULL;
     char *url = NULL;
     int r = 0;
@@ -577,6 +582,35 @@ static void ff_stream_flush(ff_stream *s)
     s->flushing = 0;
     s->need_key = 1;
     s->consecutive_errors = 0;
+    s->skip_nonref_until_ns = INT64_MIN;
+}
+
+void ff_source_skip_nonref_until(ff_source *src, int64_t pos_ns)
+{
+    src->video.skip_nonref_until_ns = pos_ns;
+}
+
+/** Before a video packet goes to the decoder: a packet presented before
+ *  skip_nonref_until_ns is pre-roll nobody will see, so its picture is not
+ *  even decoded when nothing references it (AVDISCARD_NONREF: H.264/HEVC
+ *  nal_ref_idc 0, MPEG-2 B pictures). The decoder reads skip_frame per
+ *  packet, frame threads included. */
+static void ff_source_pick_discard(ff_source *src, ff_stream *s, const AVPacket *pkt)
+{
+    if (s != &src->video)
+        return;
+    enum AVDiscard want = AVDISCARD_DEFAULT;
+    if (s->skip_nonref_until_ns != INT64_MIN) {
+        /* no pts (some raw streams): decode it, and keep waiting for one */
+        if (pkt->pts != AV_NOPTS_VALUE) {
+            if (ff_source_video_ns(src, pkt->pts) < s->skip_nonref_until_ns)
+                want = AVDISCARD_NONREF;
+            else
+                s->skip_nonref_until_ns = INT64_MIN; /* past the pre-roll: for good */
+        }
+    }
+    if (s->dec->skip_frame != want)
+        s->dec->skip_frame = want;
 }
 
 int ff_source_seek(ff_source *src, int64_t pos_ns)
@@ -678,6 +712,7 @@ static int ff_source_frame(ff_source *src, ff_stream *s, AVFrame *frame)
         }
         if (r < 0)
             return r;
+        ff_source_pick_discard(src, s, src->pkt);
         r = avcodec_send_packet(s->dec, src->pkt);
         av_packet_unref(src->pkt);
         if (r < 0 && r != AVERROR(EAGAIN)) {

@@ -66,6 +66,12 @@ int64_t ff_source_frame_duration_ns(const ff_source *src);
  *  (keyframe before it); pos_ns <= 0 rewinds to the start. Flushes the
  *  decoders and queues. RV_OK or an rv_error. */
 int ff_source_seek(ff_source *src, int64_t pos_ns);
+/** After a seek: video packets presented before @p pos_ns (asset position)
+ *  are decoded with skip_frame = AVDISCARD_NONREF, so the pre-roll from the
+ *  keyframe to the join point skips the pictures no other picture references;
+ *  the first packet at or after @p pos_ns ends it (decoding is back to
+ *  normal). INT64_MIN turns it off; every seek resets it. */
+void ff_source_skip_nonref_until(ff_source *src, int64_t pos_ns);
 
 /** Next decoded video frame in presentation order into @p frame (unref'd
  *  first). RV_OK, RV_EOF, or an error when demuxing fails. Decode errors are

@@ -33,7 +33,9 @@ static const char *const ffmpeg_file_picture_choices[] = {"black", "slate", NULL
 
 static const rv_option ffmpeg_file_options[] = {
     {.key = "threads", .type = RV_OPT_INT, .default_int = 2, .min_int = 0, .max_int = 16,
-     .help = "decoder threads per segment (0 = automatic)"},
+     .help = "decoder threads per segment (0 = FFmpeg's automatic count); left out: the "
+             "host's share for this channel (rv_host_api.thread_count: CPUs / channels, at "
+             "most 2), or 2 under a host older than ABI 1.3"},
     {.key = "deinterlace", .type = RV_OPT_ENUM, .default_string = "auto",
      .choices = ffmpeg_file_deinterlace_choices,
      .help = "deinterlace (bwdif): auto = pictures flagged interlaced, on = all, off = never"},
@@ -120,7 +122,10 @@ static int ffmpeg_file_create(const rv_create_args *args, void **state)
     p->host = host;
     p->ctx = args->ctx;
     p->format = *args->format;
-    p->threads = (int)host->opt_int(args->options, "threads");
+    /* -1: ask the host at each open (the share follows the channel count) */
+    p->threads = host->opt_is_set(args->options, "threads")
+                     ? (int)host->opt_int(args->options, "threads")
+                     : -1;
     p->video.deinterlace = modes[ffmpeg_file_choice(
         host->opt_string(args->options, "deinterlace"), ffmpeg_file_deinterlace_choices, 0)];
     int scaler = ffmpeg_file_choice(host->opt_string(args->options, "scaler"),

@@ -5,6 +5,7 @@
  */
 #include "ts_encoder.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -59,6 +60,22 @@ static int64_t muldiv_floor(int64_t a, int64_t b, int64_t c)
     return (int64_t)q;
 }
 
+/** The video encoder's thread count: the option when set, else the host's
+ *  share for this channel (ABI 1.3), else 0 (the codec's automatic count). */
+static int enc_threads(const ts_encoder *enc, const ts_encoder_config *cfg)
+{
+    const rv_host_api *h = enc->host;
+    if (cfg->threads >= 0)
+        return (int)cfg->threads;
+    if (h->struct_size >= offsetof(rv_host_api, thread_count) + sizeof(void *) &&
+        h->thread_count != NULL) {
+        int n = h->thread_count(enc->ctx, RV_THREADS_ENCODER);
+        if (n >= 1)
+            return n;
+    }
+    return 0;
+}
+
 static int enc_open_video(ts_encoder *enc, const ts_encoder_config *cfg)
 {
     const AVCodec *codec;
@@ -103,7 +120,7 @@ static int enc_open_video(ts_encoder *enc, const ts_encoder_config *cfg)
     v->bit_rate = cfg->bitrate_kbps * 1000;
     v->rc_max_rate = maxrate_kbps * 1000;
     v->rc_buffer_size = (int)(bufsize_kbps * 1000);
-    v->thread_count = (int)cfg->threads;
+    v->thread_count = enc_threads(enc, cfg);
     /* Tagged with exactly the space producers convert into (format.h). */
     v->color_range = AVCOL_RANGE_MPEG;
     switch (rv_format_colour_space(&enc->format)) {

@@ -45,7 +45,9 @@ typedef struct ts_encoder_config {
     int64_t bufsize_kbps;      /**< 0 = maxrate (one second) */
     int64_t gop_frames;        /**< 0 = as long as keyint_max_s allows */
     double keyint_max_s;       /**< a keyframe at least every this many seconds */
-    int64_t threads;           /**< 0 = automatic */
+    int64_t threads;           /**< 0 = the codec's automatic count, -1 = ask the host
+                                    (rv_host_api.thread_count, ABI 1.3; 0 under an older
+                                    host) when the encoder opens */
     ts_audio_codec audio_codec;
     int64_t audio_bitrate_kbps;
 } ts_encoder_config;

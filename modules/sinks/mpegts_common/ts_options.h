@@ -47,7 +47,8 @@ extern const char *const ts_mode_choices[];
     {.key = "keyint_max_s", .type = RV_OPT_FLOAT, .default_float = 2.0, .min_float = 0.04,         \
      .max_float = 60.0, .help = "a keyframe at least every this many seconds (join time)"},        \
     {.key = "threads", .type = RV_OPT_INT, .default_int = 0, .min_int = 0, .max_int = 16,          \
-     .help = "encoder threads; 0 = automatic"},                                                    \
+     .help = "video encoder threads (0 = the codec's automatic count); left out: the host's "     \
+             "share for this channel (CPUs / channels, at most 8; ABI 1.3)"},                      \
     {.key = "audio_codec", .type = RV_OPT_ENUM, .choices = ts_audio_codec_choices,                 \
      .default_string = "aac", .help = "aac, mp2 or ac3"},                                          \
     {.key = "audio_bitrate_kbps", .type = RV_OPT_INT, .default_int = 128, .min_int = 32,           \
