@@ -33,8 +33,9 @@
  * burst ends once a tick is on time with half the ring (250 ms) staged
  * behind it: the cushion steady state runs on. A stall or the age limit ends
  * it too, and the ordinary rules (freeze, then slate) take over. */
-/** Longest the burst waits for one missing frame once frames flow. */
-#define BURST_STALL_NS (500LL * 1000 * 1000)
+/** Longest the burst waits for one missing frame once frames flow (crossing
+ *  a seam whose preload is still opening counts as one frame). */
+#define BURST_STALL_NS (2000LL * 1000 * 1000)
 /** Longest a wake waits for its first frame (open, seek, decode to the join). */
 #define BURST_FIRST_NS (3000LL * 1000 * 1000)
 /** Longest a burst may last (real time) before the ordinary rules apply. */

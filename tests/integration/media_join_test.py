@@ -2,7 +2,7 @@
 """integration.media_join: the first seconds after a start or a wake are
 clean (issue 13, item 5: "a join can freeze").
 
-A 6 s 1080p H.264 Matroska clip is made at test time at the channel's own
+An 8 s 1080p H.264 Matroska clip is made at test time at the channel's own
 frame rate (29.97), with its frame number burned into every picture as ten
 black/white box pairs (a bit and its complement), so a viewer can tell every
 picture apart and which frame of the clip it is. Its only keyframe is its
@@ -23,10 +23,11 @@ the frame due at its tick and none is missing; and from the records: the
 as-run lines from the join on are neither failed nor carry freeze or slate
 ticks, and the log never says 'no frame ready'.
 
-No timing is asserted. A machine too loaded to decode 1080p twice as fast as
-real time with the `ffmpeg` command (checked before and after each run) can
+No timing is asserted. A machine too loaded to decode 1080p 1.5 times as fast
+as real time with the `ffmpeg` command (checked before and after each run) can
 air no 1080p channel cleanly, joined or not: such a run is repeated, and the
-case skipped (TAP SKIP, saying so) if no run of three counts.
+case skipped (TAP SKIP, saying so) if no run of three counts. The ASan build
+asks for 2.5 times (its own plumbing costs more per frame).
 """
 import glob
 import http.client
@@ -45,14 +46,20 @@ import rvtest  # noqa: E402
 FF = ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y"]
 RATE = (30000, 1001)
 PTS_PER_TICK = 90000 * RATE[1] // RATE[0]  # 3003: the encoder stamps pts = tick
-CLIP_MS = 6000           # the clip and the looping block
+CLIP_MS = 8000           # the clip and the looping block
 GOP = 250                # one keyframe, at 0: every join decodes from there
 JOIN_MS = 3300           # where the join lands in the clip (~100 pictures after the keyframe)
 BITS = 10                # frame numbers 0..1023
 W, H = 640, 360          # the channel (steady state stays cheap; the 1080p decode is the point)
 FIRST_S = 1.0            # "the first second": no repeated picture
 CHECK_S = 2.0            # every picture the frame due
-MIN_SPEED = 2.0          # a run is judged when the machine decodes the clip this fast
+# a run is judged when the machine decodes the clip this fast (the environment
+# may lower it to measure how a loaded machine fares: tools, not ctest)
+MIN_SPEED = float(os.environ.get("RV_JOIN_MIN_SPEED", "1.5"))
+# the sanitizer build's own per-frame plumbing is several times slower: it is
+# judged only on a machine with more room (measured: clean at 1.1-1.9x, not
+# always at 1.3-1.5x)
+MIN_SPEED_ASAN = float(os.environ.get("RV_JOIN_MIN_SPEED", "2.5"))
 CAPTURE_S = 5.0          # wall time a viewer watches (the join may lag the request)
 ATTEMPTS = 3
 
@@ -233,8 +240,11 @@ def judge(tap, name, res, times):
            "(frame %s, want %s; tolerance 0: the frame a tick at that instant airs)"
            % (name, first[1], first[2]))
     in_first, _ = window(rows, first_tick, 0, FIRST_S)
+    # a picture equal to the one before where the frame due changed (a 29.97
+    # Matroska source stores whole milliseconds: at some join phases the frame
+    # due itself repeats now and then, and that is not the join's doing)
     repeats = [(b[0], b[1]) for a, b in zip(in_first, in_first[1:])
-               if a[1] is None or b[1] is None or a[1] == b[1]]
+               if a[1] is None or b[1] is None or (a[1] == b[1] and a[2] != b[2])]
     tap.ok(len(in_first) >= int(FIRST_S * 30) and not repeats and in_first[0][1] is not None,
            "%s: no picture of the first second repeats the one before it or is not the clip "
            "(%d pictures; (tick, frame) repeated: %s)" % (name, len(in_first), repeats[:6]))
@@ -301,6 +311,7 @@ def run_once(work, attempt, clip, times, on_demand):
             proc.kill()
             proc.wait()
     time.sleep(0.2)  # the log reader drains
+    rvtest.write(os.path.join(folder, "engine.log"), "\n".join(log) + "\n")
     res["phases"] = "up %.1f s, wait %.1f s, capture %.1f s, stop %.1f s" % (
         t_up - t0, t_cap - t_up, t_stop - t_cap, time.monotonic() - t_stop)
     epoch, first_tick = None, 0
@@ -330,6 +341,15 @@ def decode_speed(clip):
     return (100 * RATE[1] / RATE[0]) / max(time.monotonic() - t0, 1e-3)
 
 
+def sanitized():
+    """True when the binary under test is the ASan/UBSan build."""
+    try:
+        with open(os.path.join(rvtest.env("RV_BUILD_DIR"), "CMakeCache.txt")) as f:
+            return any(l.startswith("RV_SANITIZE:BOOL=ON") for l in f)
+    except OSError:
+        return False
+
+
 def run_case(tap, work, clip, times, on_demand):
     """Up to ATTEMPTS runs. A run counts when the machine could decode the
     clip at least MIN_SPEED times faster than real time both just before and
@@ -339,9 +359,10 @@ def run_case(tap, work, clip, times, on_demand):
     saying so. A run that counts is judged; it is never repeated because its
     join was dirty."""
     name = "wake" if on_demand else "start"
+    min_speed = MIN_SPEED_ASAN if sanitized() else MIN_SPEED
     for attempt in range(ATTEMPTS):
         before = decode_speed(clip)
-        if before < MIN_SPEED:
+        if before < min_speed:
             tap.diag("%s run %d: not run: the machine decodes the clip at %.2fx real time "
                      "(load %.1f)" % (name, attempt, before, os.getloadavg()[0]))
             time.sleep(2)
@@ -352,7 +373,7 @@ def run_case(tap, work, clip, times, on_demand):
                  "%.2fx before, %.2fx after; load %.1f; %s" %
                  (name, attempt, res["bytes"], res["epoch"], res["first_tick"],
                   len(res["rows"]), before, after, os.getloadavg()[0], res["phases"]))
-        if after < MIN_SPEED:
+        if after < min_speed:
             tap.diag("%s run %d: not judged: the load rose during the run" % (name, attempt))
             continue
         if on_demand:
@@ -365,7 +386,7 @@ def run_case(tap, work, clip, times, on_demand):
     for _ in range(JUDGED + (1 if on_demand else 0)):
         tap.ok(True, "# SKIP %s: in %d tries the machine never decoded the clip at %.1fx real "
                      "time (load %.1f): too loaded to tell a clean join from a dirty one" %
-               (name, ATTEMPTS, MIN_SPEED, os.getloadavg()[0]))
+               (name, ATTEMPTS, min_speed, os.getloadavg()[0]))
 
 
 def main():
