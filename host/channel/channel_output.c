@@ -22,15 +22,25 @@
 /** How long (real time) a virtual-clock channel waits for its producer
  *  before treating the frame as missing. */
 #define VIRTUAL_WAIT_NS (5LL * 1000 * 1000 * 1000)
-/** While a real-clock channel catches up with an epoch already past (a
- *  session joined at a given instant), ticks are overdue anyway: wait, in
- *  all, at most this long for the producer's frames before standing in. */
-#define CATCHUP_WAIT_NS (500LL * 1000 * 1000)
-/** An idle channel that wakes joins at the tick due and waits, in all, at
- *  most this long for the producer to open the asset and decode from its
- *  keyframe to that position, then catches up in a burst: a viewer gets
- *  the right frame a little late rather than a slate and a restart. */
-#define RESUME_CATCHUP_NS (2000LL * 1000 * 1000)
+/* The start burst. A start (or a session joined at a past instant) and an
+ * on-demand wake begin with ticks already due: the producer must first decode
+ * from the asset's keyframe to the join position (a 1080p join 3 s after a
+ * keyframe is ~100 pictures: 0.3 s on a quiet 2-core machine, 1-2 s under
+ * load), then catch up. Until it has, the output airs each tick's own frame
+ * as soon as the producer stages it, however late, instead of standing in:
+ * it waits for a missing frame while the producer keeps delivering (at most
+ * BURST_STALL_NS per frame; a wake's first frame, which includes opening and
+ * seeking, BURST_FIRST_NS) and the burst is younger than BURST_MAX_NS. The
+ * burst ends once a tick is on time with half the ring (250 ms) staged
+ * behind it: the cushion steady state runs on. A stall or the age limit ends
+ * it too, and the ordinary rules (freeze, then slate) take over. */
+/** Longest the burst waits for one missing frame once frames flow (crossing
+ *  a seam whose preload is still opening counts as one frame). */
+#define BURST_STALL_NS (2000LL * 1000 * 1000)
+/** Longest a wake waits for its first frame (open, seek, decode to the join). */
+#define BURST_FIRST_NS (3000LL * 1000 * 1000)
+/** Longest a burst may last (real time) before the ordinary rules apply. */
+#define BURST_MAX_NS (8000LL * 1000 * 1000)
 /** An on-demand channel goes idle once it has had no consumer this long
  *  (a player that reconnects, or probes then plays, finds it running). */
 #define IDLE_GRACE_NS (5LL * 1000 * 1000 * 1000)
@@ -46,8 +56,10 @@ typedef struct output_state {
     int64_t restart_tick;
     rv_video_frame *last;       /**< last real picture (one reference) */
     int64_t last_real_tick;
-    int on_time_once;           /**< late ticks count once the start burst is over */
-    int64_t catchup_left_ns;    /**< real time the start burst may still wait for frames */
+    int burst;                  /**< the start burst is on (late ticks count once over) */
+    int64_t burst_wait_ns;      /**< how long the burst waits for the next missing frame */
+    int64_t burst_begin_ns;     /**< monotonic instant the burst began */
+    int64_t burst_end_ns;       /**< monotonic instant the burst ends at the latest */
     segment_tally tally;        /**< what the segment on air has aired so far */
     int refilling;              /**< a plan swap restarted production: no frame of the
                                      new generation has aired yet */
@@ -87,21 +99,52 @@ static int64_t output_mono_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/** Begin a start burst (see BURST_STALL_NS) whose first missing frame may
+ *  take @p first_wait_ns. */
+static void output_burst_begin(output_state *os, int64_t first_wait_ns)
+{
+    os->burst = 1;
+    os->burst_wait_ns = first_wait_ns;
+    os->burst_begin_ns = output_mono_ns();
+    os->burst_end_ns = os->burst_begin_ns + BURST_MAX_NS;
+}
+
+/** The burst is over at tick @p n: @p caught_up (on time), or not: from
+ *  now on a missing frame is stood in for. */
+static void output_burst_end(channel *ch, output_state *os, int64_t n, int caught_up)
+{
+    os->burst = 0;
+    int64_t ms = (output_mono_ns() - os->burst_begin_ns) / 1000000;
+    if (caught_up)
+        log_write(RV_LOG_INFO, ch->id, NULL,
+                  "caught up at tick %" PRId64 ", %" PRId64 " ms after the start or wake: on "
+                  "time with %zu frames staged",
+                  n, ms, ring_count(ch->ring));
+    else
+        log_write(RV_LOG_WARN, ch->id, NULL,
+                  "start burst over at tick %" PRId64 " after %" PRId64 " ms without catching "
+                  "up (the producer stalled or is too slow): missing frames are stood in for",
+                  n, ms);
+}
+
 /** Take the staged frame for tick @p n into @p out. 1 when found. When none
  *  is staged, the virtual clock waits for the producer; the real clock waits
- *  only during the start burst, from a budget of CATCHUP_WAIT_NS. */
+ *  only during the start burst (os->burst_wait_ns, not past its end). */
 static int output_take(channel *ch, output_state *os, int64_t n, staged_frame *out)
 {
-    int catching_up = !ch->is_virtual && !os->on_time_once && os->catchup_left_ns > 0;
+    int catching_up = !ch->is_virtual && os->burst;
     int64_t t0 = catching_up ? output_mono_ns() : 0;
+    int64_t may_wait = ch->is_virtual ? VIRTUAL_WAIT_NS : 0;
+    if (catching_up) {
+        may_wait = os->burst_wait_ns;
+        if (may_wait > os->burst_end_ns - t0)
+            may_wait = os->burst_end_ns - t0;
+    }
     int64_t waited_ns = 0;
     int found = 0;
     for (;;) {
         const staged_frame *head = ring_peek(ch->ring);
         if (!head) {
-            int64_t may_wait = ch->is_virtual ? VIRTUAL_WAIT_NS
-                               : catching_up  ? os->catchup_left_ns
-                                              : 0;
             if (catching_up)
                 waited_ns = output_mono_ns() - t0;
             if (atomic_load(&ch->stopping) || waited_ns >= may_wait)
@@ -125,8 +168,12 @@ static int output_take(channel *ch, output_state *os, int64_t n, staged_frame *o
         }
         break;
     }
-    if (catching_up)
-        os->catchup_left_ns -= output_mono_ns() - t0;
+    if (catching_up) {
+        if (found)
+            os->burst_wait_ns = BURST_STALL_NS;
+        else
+            output_burst_end(ch, os, n, 0); /* stalled or too long: freeze, then slate */
+    }
     return found;
 }
 
@@ -389,10 +436,15 @@ static void output_account(channel *ch, output_state *os, const rv_tick *t, int6
     int64_t gap_ns = clock_now_utc_ns(ch->clock) - deadline_ns;
     atomic_store(&ch->frame_gap_ns, gap_ns);
     int64_t frame_ns = rv_ticks_to_ns(ch->rate, 1);
-    if (gap_ns <= frame_ns)
-        os->on_time_once = 1;
-    else if (os->on_time_once)
+    if (os->burst) {
+        /* over on time with the cushion of steady state, or at its age limit */
+        if (gap_ns <= frame_ns && ring_count(ch->ring) >= ring_capacity(ch->ring) / 2)
+            output_burst_end(ch, os, t->tick, 1);
+        else if (output_mono_ns() >= os->burst_end_ns)
+            output_burst_end(ch, os, t->tick, gap_ns <= frame_ns);
+    } else if (gap_ns > frame_ns) {
         atomic_fetch_add(&ch->late_ticks, 1);
+    }
     atomic_fetch_add(&ch->frames_by_source[t->source], 1);
     atomic_store(&ch->last_tick, t->tick);
     atomic_store(&ch->position_ms, t->asset_offset_ms);
@@ -495,8 +547,7 @@ static int64_t output_idle(channel *ch, output_state *os)
     pthread_mutex_unlock(&ch->plan_lock);
     timeline_locate(os->plan, ch->epoch_utc_ms, ch->rate, m, &os->pos);
     os->refilling = 1;
-    os->on_time_once = 0;
-    os->catchup_left_ns = RESUME_CATCHUP_NS;
+    output_burst_begin(os, BURST_FIRST_NS);
     os->demand_seen_ns = output_mono_ns();
     os->woke_ns = os->demand_seen_ns;
     atomic_store(&ch->state, CHANNEL_BUFFERING);
@@ -523,8 +574,9 @@ void *channel_output_main(void *arg)
 {
     channel *ch = arg;
     thread_name_self("rv-out-%d", ch->id);
-    output_state os = {.gen = atomic_load(&ch->gen), .restart_tick = 0, .last_real_tick = -1,
-                       .catchup_left_ns = CATCHUP_WAIT_NS};
+    output_state os = {.gen = atomic_load(&ch->gen), .restart_tick = 0, .last_real_tick = -1};
+    if (!ch->is_virtual) /* the virtual clock always waits for its producer */
+        output_burst_begin(&os, BURST_STALL_NS);
     pthread_mutex_lock(&ch->plan_lock);
     os.plan = plan_ref(ch->plan);
     pthread_mutex_unlock(&ch->plan_lock);

@@ -11,3 +11,9 @@ rv_integration_test(media_colour /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/me
 set_tests_properties(integration.media_colour PROPERTIES TIMEOUT 300)
 # Substitutions (held picture, tone mapping) said in the as-run (issue 13).
 rv_integration_test(media_asrun /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/media_asrun_test.py)
+# A start and an on-demand wake mid-way into a 1080p Matroska clip: clean from
+# the first picture, read back from a viewer's stream (issue 13).
+if(TARGET retrovue_playout AND TARGET mpegts-tcp)
+  rv_integration_test(media_join /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/media_join_test.py)
+  set_tests_properties(integration.media_join PROPERTIES TIMEOUT 300 RUN_SERIAL TRUE)
+endif()
