@@ -551,13 +551,17 @@ int64_t ff_source_video_slack_ns(const ff_source *src)
     if (!st)
         return FF_SOURCE_MIN_SLACK_NS;
     /* A container storing coarse times (Matroska's whole milliseconds) rounds
-     * a picture's time by up to half a unit. Never more than 1 ms: a time
+     * each time by up to half a unit, and a position is a difference of two
+     * of them (the picture's and the origin's): up to a whole unit off. With
+     * half a unit of slack, a 29.97 Matroska source on a 29.97 channel showed
+     * the picture due on some ticks one tick late, a frame twice every few
+     * ticks (found by integration.media_join). Never more than 1 ms: a time
      * base as coarse as the frame itself (AVI's 1/fps) stores exact frame
-     * times, and half of it would show pictures a half frame early. */
+     * times, and a larger slack would show pictures early. */
     int64_t tb_ns = av_rescale(1000000000, st->time_base.num, st->time_base.den);
     if (tb_ns < 100000)
         return FF_SOURCE_MIN_SLACK_NS;
-    return tb_ns / 2 < 1000000 ? tb_ns / 2 : 1000000;
+    return tb_ns < 1000000 ? tb_ns : 1000000;
 }
 
 int64_t ff_source_take_decode_errors(ff_source *src)
