@@ -41,6 +41,13 @@ static int rend_on_stream(void *owner, rv_context *ctx, const void *data, size_t
     (void)ctx;
     if (r->muted)
         return RV_OK; /* the flush of a stream nobody will see (going idle) */
+    if (r->woke_ns) {
+        log_write(RV_LOG_INFO, r->ch->id, r->inst.mod->name,
+                  "awake: the new stream's first bytes %" PRId64 " ms after the encoder "
+                  "restarted (first tick %" PRId64 " in, tick %" PRId64 " out)",
+                  (rend_now_ns() - r->woke_ns) / 1000000, r->woke_first_tick, r->cur_tick);
+        r->woke_ns = 0;
+    }
     return stream_hub_publish(r->hub, data, len, flags, r->cur_tick, r->cur_utc_ms);
 }
 
@@ -126,12 +133,21 @@ static void *rend_main(void *arg)
                 rend_pause(r);
             r->paused = 1;
             rend_restart(r, 1);
+            r->woke_ns = rend_now_ns();
+            r->woke_first_tick = -1;
             channel_sink_entry_release(&e);
             continue;
         }
         if (!r->inst.started)
             rend_restart(r, r->paused);
         if (r->inst.started) {
+            if (r->woke_ns && r->woke_first_tick < 0) {
+                r->woke_first_tick = e.tick.tick;
+                log_write(RV_LOG_INFO, r->ch->id, r->inst.mod->name,
+                          "awake: tick %" PRId64 " reached the encoder %" PRId64
+                          " ms after it restarted",
+                          e.tick.tick, (rend_now_ns() - r->woke_ns) / 1000000);
+            }
             r->cur_tick = e.tick.tick;
             r->cur_utc_ms = r->ch->epoch_utc_ms +
                             (int64_t)((__int128)e.tick.tick * rate.den * 1000 / rate.num);

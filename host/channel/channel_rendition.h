@@ -42,6 +42,10 @@ typedef struct rendition {
     atomic_uint_fast64_t encode_ns;
     atomic_uint_fast64_t restarts;
     int muted;                     /**< encoder thread: drop what the encoder writes */
+    int64_t woke_ns;               /**< encoder thread: monotonic instant of the restart
+                                        after an idle spell, until the new stream's first
+                                        bytes; 0 otherwise */
+    int64_t woke_first_tick;       /**< encoder thread: first tick encoded since then; -1 */
     int paused;                    /**< encoder thread: stopped for an idle spell */
     char desc[128];                /**< the encoder's describe() */
 } rendition;
