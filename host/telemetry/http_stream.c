@@ -21,12 +21,11 @@
  *  connection's memory pool (telemetry_server.c) is sized to hold it. */
 #define HTTP_STREAM_BLOCK_BYTES (128u * 1024u)
 /** Once a viewer has caught up, it is woken at most this often: each wake
- *  sends what queued meanwhile (about 7 ticks) instead of one chunk a tick.
- *  A viewer's cost is its wake-ups, not its bytes: per thread accounting
- *  (docs/PERFORMANCE.md row 12) gave 50 viewers of a 2.1 Mb/s channel 0.084
- *  CPU-s/s woken per chunk, 0.022 every 100 ms and 0.007 every 250 ms. 250 ms
- *  is about one send block (HTTP_STREAM_BLOCK_BYTES) at 2 Mb/s and far inside
- *  any player's buffer (ffplay, VLC and mpv buffer 1 s or more of a live TS).
+ *  sends what queued meanwhile (about 7 ticks, ~70 KB at 2 Mb/s) in one
+ *  send() instead of one chunk a tick. Woken per chunk, 50 viewers' threads
+ *  cost a third of an encode; batched, what is left is mostly the kernel's
+ *  per-byte TCP cost (docs/PERFORMANCE.md row 12). 250 ms is far inside any
+ *  player's buffer (ffplay, VLC and mpv buffer 1 s or more of a live TS).
  *  A viewer still behind (its first GOP, a burst) is sent to without pause. */
 #define HTTP_STREAM_COALESCE_NS (250LL * 1000 * 1000)
 /** For this long after its first byte a viewer is never made to wait: a
