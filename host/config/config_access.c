@@ -39,22 +39,6 @@ void config_access_clear(config_access *a)
     memset(a, 0, sizeof(*a));
 }
 
-static int config_access_file(const config_parse *p, const config_setting_t *eng,
-                              const char *name, char **out)
-{
-    const char *v;
-    char key[CONFIG_KEY_MAX];
-    config_key(key, sizeof(key), "engine", name);
-    int rc = config_get_string(p, eng, "engine", name, 0, &v);
-    if (rc || !v)
-        return rc;
-    if (!v[0])
-        return config_fail(p, config_line(config_setting_get_member(eng, name)), key,
-                           "must not be empty");
-    *out = config_resolve(p->dir, v);
-    return *out ? RV_OK : config_oom(p, config_line(eng), key);
-}
-
 static int config_access_bool(const config_parse *p, const config_setting_t *eng,
                               const char *name, int *out)
 {
@@ -114,7 +98,7 @@ int config_read_access(const config_parse *p, const config_setting_t *eng, confi
     config_access *a = &cfg->access;
     int64_t idle = 0;
     int rc;
-    if ((rc = config_access_file(p, eng, "control_token_file", &a->control_token_file)) ||
+    if ((rc = config_get_path(p, eng, "control_token_file", 0, &a->control_token_file)) ||
         (rc = config_access_bool(p, eng, "control_insecure_tcp", &a->control_insecure_tcp)) ||
         (rc = config_access_u32(p, eng, "control_max_connections", 64, 1, 65536,
                                 &a->control_max_connections)) ||
@@ -123,7 +107,7 @@ int config_read_access(const config_parse *p, const config_setting_t *eng, confi
         (rc = config_get_int(p, eng, "engine", "control_idle_timeout_ms", 0, 300000, 1000,
                              86400000, &idle)) ||
         (rc = config_access_u32(p, eng, "fd_reserve", 128, 16, 1 << 20, &a->fd_reserve)) ||
-        (rc = config_access_file(p, eng, "http_token_file", &a->http_token_file)) ||
+        (rc = config_get_path(p, eng, "http_token_file", 0, &a->http_token_file)) ||
         (rc = config_access_public(p, eng, a)) ||
         (rc = config_access_u32(p, eng, "http_max_connections", 512, 1, 65536,
                                 &a->http_max_connections)) ||

@@ -112,9 +112,8 @@ static int config_read_listen(const config_parse *p, const config_setting_t *eng
     return RV_OK;
 }
 
-/** A folder setting, resolved against the file's folder into *@p out. */
-static int config_read_dir(const config_parse *p, const config_setting_t *eng, const char *name,
-                           int required, char **out)
+int config_get_path(const config_parse *p, const config_setting_t *eng, const char *name,
+                    int required, char **out)
 {
     const char *v;
     char key[CONFIG_KEY_MAX];
@@ -263,9 +262,9 @@ int config_read_engine(const config_parse *p, const config_setting_t *root, conf
     if (rc)
         return rc;
     if ((rc = config_read_module_dirs(p, eng, cfg)) ||
-        (rc = config_read_dir(p, eng, "plans_dir", 0, &cfg->plans_dir)) ||
+        (rc = config_get_path(p, eng, "plans_dir", 0, &cfg->plans_dir)) ||
         (rc = config_read_media_roots(p, eng, cfg)) ||
-        (rc = config_read_dir(p, eng, "asrun_dir", 0, &cfg->asrun_dir)))
+        (rc = config_get_path(p, eng, "asrun_dir", 0, &cfg->asrun_dir)))
         return rc;
 
     const char *level;

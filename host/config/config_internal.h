@@ -54,6 +54,12 @@ char *config_folder(const char *path);
  *  RV_OK or RV_EINVAL naming the unknown key and the expected ones. */
 int config_check_keys(const config_parse *p, const config_setting_t *g, const char *path,
                       const char *const *allowed);
+/** Member @p name of the engine group @p eng as a file or folder path,
+ *  resolved against the config file's folder into *@p out (owned by the
+ *  caller). Absent: *@p out untouched, or an error when @p required; empty:
+ *  an error. */
+int config_get_path(const config_parse *p, const config_setting_t *eng, const char *name,
+                    int required, char **out);
 /** Member @p name of group @p g as a string, borrowed from libconfig.
  *  Absent: *out = NULL, or an error when @p required (which also refuses ""). */
 int config_get_string(const config_parse *p, const config_setting_t *g, const char *path,

@@ -30,18 +30,6 @@
 #include "session/block_session.h"
 #include "telemetry/asrun.h"
 
-const char *channel_state_name(channel_state s)
-{
-    switch (s) {
-    case CHANNEL_STOPPED: return "stopped";
-    case CHANNEL_BUFFERING: return "buffering";
-    case CHANNEL_READY: return "ready";
-    case CHANNEL_ERROR: return "error";
-    case CHANNEL_IDLE: return "idle";
-    }
-    return "unknown";
-}
-
 engine *engine_create(const config *cfg, const module_registry *reg, master_clock *clock)
 {
     engine *e = calloc(1, sizeof(*e));

@@ -135,4 +135,17 @@ typedef struct rv_host_api {
     int (*thread_count)(rv_context *ctx, uint32_t role);
 } rv_host_api;
 
+/** The thread count @p host advises for @p role (rv_thread_role) of @p ctx's
+ *  channel, or @p fallback when the host predates ABI 1.3 (no thread_count)
+ *  or gives no count. @p host and @p ctx are borrowed. Thread: any. */
+static inline int rv_host_thread_count(const rv_host_api *host, rv_context *ctx, uint32_t role,
+                                       int fallback)
+{
+    if (!host || host->struct_size < offsetof(rv_host_api, thread_count) + sizeof(void *) ||
+        !host->thread_count)
+        return fallback;
+    int n = host->thread_count(ctx, role);
+    return n >= 1 ? n : fallback;
+}
+
 #endif

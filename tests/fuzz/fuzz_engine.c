@@ -45,18 +45,6 @@ engine *fuzz_engine_get(const char *plans_dir)
     return &fuzz_engine_singleton;
 }
 
-const char *channel_state_name(channel_state s)
-{
-    switch (s) {
-    case CHANNEL_STOPPED: return "stopped";
-    case CHANNEL_BUFFERING: return "buffering";
-    case CHANNEL_READY: return "ready";
-    case CHANNEL_ERROR: return "error";
-    case CHANNEL_IDLE: return "idle";
-    }
-    return "unknown";
-}
-
 /** Load and drop the plan @p handle names, as StartChannel/UpdatePlan do
  *  first. RV_OK or the plan layer's error in @p msg. */
 static int fuzz_engine_load(engine *e, const char *handle, char *msg, size_t msglen)

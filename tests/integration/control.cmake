@@ -14,6 +14,7 @@ if(TARGET rv_control)
     ${RV_CONTROL_SOURCES}
     ${CMAKE_CURRENT_SOURCE_DIR}/control_stub_server.c
     ${CMAKE_CURRENT_SOURCE_DIR}/control_stub_engine.c
+    ${CMAKE_SOURCE_DIR}/host/engine/channel_state.c
     ${CMAKE_CURRENT_SOURCE_DIR}/control_stub_session.c)
   target_include_directories(control_stub_server PRIVATE ${CMAKE_SOURCE_DIR}/host)
   target_link_libraries(control_stub_server PRIVATE rv_proto rv_core PkgConfig::GRPC

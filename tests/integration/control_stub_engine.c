@@ -38,18 +38,6 @@ struct engine {
 
 static engine stub_engine_singleton;
 
-const char *channel_state_name(channel_state s)
-{
-    switch (s) {
-    case CHANNEL_STOPPED: return "stopped";
-    case CHANNEL_BUFFERING: return "buffering";
-    case CHANNEL_READY: return "ready";
-    case CHANNEL_ERROR: return "error";
-    case CHANNEL_IDLE: return "idle";
-    }
-    return "unknown";
-}
-
 engine *stub_engine_create(const char *plans_dir);
 engine *stub_engine_create(const char *plans_dir)
 {

@@ -337,16 +337,9 @@ static int ff_segment_prime(ff_segment *seg)
  *  host's share for this channel (ABI 1.3), else the pre-1.3 default of 2. */
 static int ff_segment_threads(const ff_params *params)
 {
-    const rv_host_api *h = params->host;
     if (params->threads >= 0)
         return params->threads;
-    if (h->struct_size >= offsetof(rv_host_api, thread_count) + sizeof(void *) &&
-        h->thread_count != NULL) {
-        int n = h->thread_count(params->ctx, RV_THREADS_DECODER);
-        if (n >= 1)
-            return n;
-    }
-    return 2;
+    return rv_host_thread_count(params->host, params->ctx, RV_THREADS_DECODER, 2);
 }
 
 int ff_segment_open(const ff_params *params, const rv_segment_request *req, ff_segment **out)

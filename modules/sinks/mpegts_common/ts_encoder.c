@@ -64,16 +64,9 @@ static int64_t muldiv_floor(int64_t a, int64_t b, int64_t c)
  *  share for this channel (ABI 1.3), else 0 (the codec's automatic count). */
 static int enc_threads(const ts_encoder *enc, const ts_encoder_config *cfg)
 {
-    const rv_host_api *h = enc->host;
     if (cfg->threads >= 0)
         return (int)cfg->threads;
-    if (h->struct_size >= offsetof(rv_host_api, thread_count) + sizeof(void *) &&
-        h->thread_count != NULL) {
-        int n = h->thread_count(enc->ctx, RV_THREADS_ENCODER);
-        if (n >= 1)
-            return n;
-    }
-    return 0;
+    return rv_host_thread_count(enc->host, enc->ctx, RV_THREADS_ENCODER, 0);
 }
 
 static int enc_open_video(ts_encoder *enc, const ts_encoder_config *cfg)
