@@ -23,6 +23,10 @@
 /** Muxer max_delay: room in front of the PCR for the decoder's buffer and
  *  the audio encoder's priming, so no timestamp is ever negative. */
 #define TS_MAX_DELAY_US 350000
+/** Most a video packet may be written ahead of the audio (90 kHz): a quarter
+ *  of max_delay (87.5 ms), so audio written after it is still far ahead of
+ *  the PCR. See mux_video_lead. */
+#define TS_VIDEO_LEAD_MAX_90K (TS_MAX_DELAY_US * 90 / 1000 / 4)
 
 typedef struct ts_pkt_queue {
     AVPacket *pkt[TS_QUEUE_PACKETS];
@@ -37,6 +41,9 @@ struct ts_muxer {
     AVFormatContext *fmt;
     AVIOContext *io;
     ts_pkt_queue queue[2];
+    int64_t video_lead;  /**< 90 kHz a video packet may precede the audio written */
+    int64_t audio_dts;   /**< DTS of the last audio packet written; INT64_MIN: none yet */
+    int64_t video_first_dts; /**< DTS of the first video packet queued; INT64_MIN: none yet */
     int header_written;
     int first_bytes;     /**< at a keyframe's tables: put PAT/PMT in front */
     int first_state;     /**< TS_FIRST_SDT (holding SDT), TS_FIRST_PAT (PAT out) */
@@ -116,6 +123,29 @@ static void mux_error(ts_muxer *mux, const char *what, int averr)
     mux->host->event(mux->ctx, RV_EVENT_SINK_ERROR, RV_EIO, "", "%s: %s", what, msg);
 }
 
+/* How far a video packet may go out ahead of the audio already written
+ * (90 kHz). The audio for a picture always comes later than the picture:
+ * an AAC or MP2 encoder returns a frame only when it has the next one (one
+ * frame of delay, 21-24 ms at 48 kHz), and the samples of a tick that do not
+ * fill a frame wait for the next tick. Holding every picture until audio
+ * at or past its DTS is out therefore delays every picture by a tick, and
+ * the first IDR of a new stream (a start, an on-demand wake) by the time
+ * it takes to decode and encode the next picture: the first viewer waits
+ * for it. Two audio frames plus one tick covers that wait; capped at
+ * TS_VIDEO_LEAD_MAX_90K (a quarter of max_delay), so audio written after
+ * the picture still arrives well before its PTS (ISO/IEC 13818-1 T-STD: the
+ * PCR runs max_delay behind the DTS). */
+static int64_t mux_video_lead(const AVCodecContext *video, const AVCodecContext *audio)
+{
+    int64_t lead = 0;
+    if (audio->sample_rate > 0)
+        lead += av_rescale(2 * (audio->frame_size > 0 ? audio->frame_size : 1152), 90000,
+                           audio->sample_rate);
+    if (video->framerate.num > 0 && video->framerate.den > 0)
+        lead += av_rescale(90000, video->framerate.den, video->framerate.num);
+    return lead < TS_VIDEO_LEAD_MAX_90K ? lead : TS_VIDEO_LEAD_MAX_90K;
+}
+
 static int mux_add_stream(ts_muxer *mux, const AVCodecContext *c, int64_t pid)
 {
     AVStream *st = avformat_new_stream(mux->fmt, NULL);
@@ -154,6 +184,9 @@ int ts_muxer_create(const ts_muxer_config *cfg, const AVCodecContext *video,
     mux->ctx = ctx;
     mux->out = *out;
     mux->pmt_pid = (unsigned)cfg->pmt_pid;
+    mux->video_lead = mux_video_lead(video, audio);
+    mux->audio_dts = INT64_MIN;
+    mux->video_first_dts = INT64_MIN;
     rc = RV_ENOMEM;
     if (avformat_alloc_output_context2(&mux->fmt, NULL, "mpegts", NULL) < 0 || !mux->fmt)
         goto fail;
@@ -184,6 +217,11 @@ int ts_muxer_create(const ts_muxer_config *cfg, const AVCodecContext *video,
     av_dict_set_int(&opts, "muxrate", cfg->muxrate_kbps > 0 ? cfg->muxrate_kbps * 1000 : 1, 0);
     /* each audio frame its own PES: nothing waits in the muxer */
     av_dict_set_int(&opts, "pes_payload_size", 0, 0);
+    /* a video PES says its length when it fits (ISO/IEC 13818-1 2.4.3.7;
+     * an IDR at SD/HD broadcast rates does): a player knows the picture is
+     * complete at its last byte instead of when the next one starts, which
+     * is a whole picture sooner for a viewer joining at the IDR */
+    av_dict_set(&opts, "omit_video_pes_length", "0", 0);
     rc = avformat_write_header(mux->fmt, &opts);
     av_dict_free(&opts);
     if (rc < 0) {
@@ -226,6 +264,8 @@ static int mux_write(ts_muxer *mux, AVPacket *pkt)
         mux_error(mux, "MPEG-TS muxing failed", rc);
         return RV_EIO;
     }
+    if (pkt->stream_index == TS_STREAM_AUDIO && pkt->dts > mux->audio_dts)
+        mux->audio_dts = pkt->dts;
     return RV_OK;
 }
 
@@ -238,8 +278,18 @@ static AVPacket *queue_pop(ts_pkt_queue *q)
     return p;
 }
 
+/* Whether video packet @p p may be written before any audio is queued:
+ * within the lead of the audio written so far (or, before any, of the
+ * stream's first picture). See mux_video_lead. */
+static int mux_video_leads(const ts_muxer *mux, const AVPacket *p)
+{
+    int64_t base = mux->audio_dts != INT64_MIN ? mux->audio_dts : mux->video_first_dts;
+    return base != INT64_MIN && p->dts <= base + mux->video_lead;
+}
+
 /* Write queued packets in DTS order while both streams have one (or one
- * stream's queue is full: the other has stalled). */
+ * stream's queue is full: the other has stalled). A picture does not wait
+ * for the audio behind it (mux_video_leads). */
 static int mux_interleave(ts_muxer *mux, int drain)
 {
     ts_pkt_queue *v = &mux->queue[TS_STREAM_VIDEO];
@@ -252,7 +302,8 @@ static int mux_interleave(ts_muxer *mux, int drain)
 
         if (v->count && a->count)
             from = v->pkt[v->head]->dts <= a->pkt[a->head]->dts ? v : a;
-        else if (v->count && (drain || v->count == TS_QUEUE_PACKETS))
+        else if (v->count && (drain || v->count == TS_QUEUE_PACKETS ||
+                               mux_video_leads(mux, v->pkt[v->head])))
             from = v;
         else if (a->count && (drain || a->count == TS_QUEUE_PACKETS))
             from = a;
@@ -280,6 +331,8 @@ int ts_muxer_packet(void *opaque, AVPacket *pkt)
     copy = av_packet_clone(pkt);
     if (!copy)
         return RV_ENOMEM;
+    if (q == &mux->queue[TS_STREAM_VIDEO] && mux->video_first_dts == INT64_MIN)
+        mux->video_first_dts = copy->dts;
     q->pkt[(q->head + q->count) % TS_QUEUE_PACKETS] = copy;
     q->count++;
     return mux_interleave(mux, 0);

@@ -7,7 +7,11 @@
  * Owns the AVFormatContext, its AVIOContext and buffer, and the packets
  * waiting to be interleaved. Packets arrive in 90 kHz from ts_encoder and
  * leave in DTS order across both streams, so PCR (derived by the muxer from
- * DTS) only moves forward. Before a video keyframe is written the muxer's
+ * DTS) only moves forward; a picture alone may go ahead of the audio behind
+ * it by up to two audio frames and a tick (the audio encoder's delay), so no
+ * picture, and no new stream's first IDR, waits a tick for its audio. Video
+ * PES carry their length when it fits, so a reader knows a picture is
+ * complete at its last byte. Before a video keyframe is written the muxer's
  * output is flushed and the output told that a GOP starts; the muxer puts
  * PAT/PMT in front of every keyframe. Thread: the sink's thread
  * (create/destroy on the control thread).
