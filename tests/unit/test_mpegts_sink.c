@@ -256,7 +256,16 @@ static int wait_clients(sink *s, uint32_t clients)
 /* ------------------------------------------------------------------------ */
 /* the channel: ticks with a new picture and sound every SEG_TICKS          */
 
+static int write_tick_picture(env *e, sink *s, int64_t n, int flat);
+
 static int write_tick(env *e, sink *s, int64_t n)
+{
+    return write_tick_picture(e, s, n, 0);
+}
+
+/* Tick @p n: a noisy moving pattern, or (@p flat) a flat grey picture, whose
+ * IDR is small (a broadcast-rate IDR, not a worst case). */
+static int write_tick_picture(env *e, sink *s, int64_t n, int flat)
 {
     int seg = (int)(n / SEG_TICKS);
     rv_tick t = {.tick = n, .source = seg % 3 == 2 ? RV_SOURCE_PAD : RV_SOURCE_REAL};
@@ -270,7 +279,9 @@ static int write_tick(env *e, sink *s, int64_t n)
         return RV_ENOMEM;
     /* a moving pattern with noise, so the encoder spends its bit rate */
     uint32_t noise = (uint32_t)n * 2654435761u;
-    for (uint32_t y = 0; y < HEIGHT; y++)
+    for (uint32_t y = 0; y < HEIGHT && flat; y++)
+        memset(t.video->plane[0] + y * t.video->stride[0], 0x80, WIDTH);
+    for (uint32_t y = 0; y < HEIGHT && !flat; y++)
         for (uint32_t x = 0; x < WIDTH; x++) {
             noise = noise * 1664525u + 1013904223u;
             t.video->plane[0][y * t.video->stride[0] + x] =
@@ -877,6 +888,102 @@ static void test_attached_fd(env *e)
            "mpegts-uds: the attached stream starts with PAT/PMT and decodes clean");
 }
 
+/* The first video PES of @p buf (whole TS packets on PID @p pid): its
+ * PES_packet_length (0 = unbounded), the elementary-stream bytes gathered
+ * so far into *@p have and those it declares into *@p want (-1 when
+ * unbounded), and whether they hold an IDR NAL unit (type 5). 0 when no PES
+ * starts in @p buf. ISO/IEC 13818-1 2.4.3.2 (TS packet), 2.4.3.7 (PES). */
+static int first_video_pes(const uint8_t *buf, size_t len, unsigned pid, long *have, long *want,
+                           int *idr)
+{
+    static uint8_t es[1 << 20];
+    long n = 0;
+    int started = 0;
+    *have = 0;
+    *want = -1;
+    *idr = 0;
+    for (size_t off = 0; off + 188 <= len; off += 188) {
+        const uint8_t *p = buf + off;
+        if (p[0] != 0x47 || ((((unsigned)p[1] & 0x1F) << 8) | p[2]) != pid)
+            continue;
+        int pusi = p[1] & 0x40;
+        size_t at = 4;
+        if (p[3] & 0x20)
+            at += 1 + (size_t)p[4];
+        if (!(p[3] & 0x10) || at >= 188)
+            continue;
+        if (pusi && started)
+            break;
+        if (pusi) {
+            const uint8_t *h = p + at;
+            if (188 - at < 9 || h[0] || h[1] || h[2] != 1)
+                return 0;
+            long plen = ((long)h[4] << 8) | h[5];
+            *want = plen ? plen - 3 - h[8] : -1;
+            at += 9 + (size_t)h[8];
+            started = 1;
+        }
+        if (!started || at > 188)
+            continue;
+        if (n + (long)(188 - at) <= (long)sizeof es)
+            memcpy(es + n, p + at, 188 - at);
+        n += (long)(188 - at);
+    }
+    *have = n;
+    for (long i = 0; i + 3 < n && i + 3 < (long)sizeof es; i++)
+        if (es[i] == 0 && es[i + 1] == 0 && es[i + 2] == 1 && (es[i + 3] & 0x1F) == 5)
+            *idr = 1;
+    return started;
+}
+
+/* A new stream's first IDR leaves with its own tick, whole and bounded: it
+ * does not wait for the audio encoder's delay (the next tick), and its PES
+ * says its length so a reader knows it complete at its last byte (issue 12:
+ * the first viewer of an idle channel waits for exactly this). */
+static void test_first_idr_alone(env *e)
+{
+    char opt[64];
+    const char *kv[] = {"mode=connect", "path=/nonexistent/never-used.sock", opt, NULL};
+    static uint8_t buf[1 << 20];
+    size_t len = 0;
+    int sv[2];
+    sink s;
+
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+        tap_ok(0, "mpegts-uds: socketpair for the first-IDR stream");
+        return;
+    }
+    snprintf(opt, sizeof opt, "fd=%d", sv[0]);
+    if (sink_create(e, "mpegts-uds", kv, &s) != RV_OK || sink_start(&s) != RV_OK) {
+        tap_ok(0, "mpegts-uds: create and start for the first-IDR stream");
+        sink_close(&s);
+        close(sv[1]);
+        return;
+    }
+    int rc = write_tick_picture(e, &s, 0, 1);
+    long have = 0, want = -1;
+    int idr = 0, started = 0;
+    /* only tick 0 was given: wait (at most 10 s, for a loaded machine) for
+     * its IDR to arrive whole; nothing more can come */
+    for (int waited = 0; waited < 10000 && rc == RV_OK; waited += 20) {
+        struct pollfd p = {.fd = sv[1], .events = POLLIN};
+        if (poll(&p, 1, 20) > 0) {
+            ssize_t n = read(sv[1], buf + len, sizeof buf - len);
+            if (n <= 0)
+                break;
+            len += (size_t)n;
+        }
+        started = first_video_pes(buf, len - len % 188, 0x100, &have, &want, &idr);
+        if (started && want > 0 && have >= want)
+            break;
+    }
+    tap_ok(rc == RV_OK && started && idr && want > 0 && have >= want,
+           "mpegts-uds: one tick in, its IDR is out whole with its PES length (%ld of %ld "
+           "bytes, %zu bytes in all)", have, want, len);
+    sink_close(&s);
+    close(sv[1]);
+}
+
 static void test_tcp_busy_and_gaps(env *e)
 {
     char opt[64], cap[300], result[8192];
@@ -930,7 +1037,7 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     log_set_level(RV_LOG_WARN);
     pthread_mutex_init(&e.ev_lock, NULL);
-    tap_plan(52);
+    tap_plan(53);
     snprintf(e.tmp, sizeof e.tmp, "%s/mpegts-sink.XXXXXX", tmpbase);
     if (!mkdtemp(e.tmp)) {
         printf("Bail out! cannot make a scratch folder in %s\n", tmpbase);
@@ -958,6 +1065,7 @@ int main(int argc, char **argv)
     test_uds_refusals(&e);
     test_tcp_busy_and_gaps(&e);
     test_attached_fd(&e);
+    test_first_idr_alone(&e);
     tap_ok(frame_pool_outstanding(e.pool) == 0, "every picture and audio buffer went back to the pool");
 
     registry_destroy(e.reg);
