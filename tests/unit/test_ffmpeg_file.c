@@ -687,6 +687,106 @@ static void test_seams(harness *h)
 }
 
 /* ------------------------------------------------------------------ */
+/* the park: a join back into the asset closed last                    */
+/* ------------------------------------------------------------------ */
+
+/** Run @p s with the log (info) going to @p logpath; 1 when the log says the
+ *  kept demuxer was reused. */
+static int run_logged(harness *h, channel *ch, const seg_spec *s, run_result *res,
+                      const char *logpath)
+{
+    fflush(stderr);
+    int saved = dup(2);
+    int fd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (saved < 0 || fd < 0) {
+        if (fd >= 0)
+            close(fd);
+        if (saved >= 0)
+            close(saved);
+        run_segment(h, ch, s, res);
+        return -1;
+    }
+    dup2(fd, 2);
+    close(fd);
+    log_set_level(RV_LOG_INFO);
+    run_segment(h, ch, s, res);
+    log_set_level(RV_LOG_ERROR);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    char text[8192] = "";
+    FILE *f = fopen(logpath, "r");
+    size_t n = f ? fread(text, 1, sizeof(text) - 1, f) : 0;
+    text[n] = '\0';
+    if (f)
+        fclose(f);
+    return strstr(text, "demuxer kept since its last close") != NULL;
+}
+
+static int exact_frames(const seg_spec *s, const timing *t, int64_t frames, rv_rational rate,
+                        const run_result *res)
+{
+    if (res->open_code != RV_OK || res->frames != s->frame_count)
+        return 0;
+    for (int k = 0; k < res->frames; k++) {
+        int64_t pos = rv_segment_position_ns(
+            &(rv_segment_request){.asset_start_offset_ms = s->offset_ms,
+                                  .join_offset_ns = s->join_ns, .first_tick = s->first_tick},
+            rate, k);
+        int n = expected_frame(t, pos, frames);
+        if (res->f[k].barcode != n) {
+            tap_diag("park: offset %" PRId64 " ms frame %d shows %d, expected %d", s->offset_ms,
+                     k, res->f[k].barcode, n);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static void test_park(harness *h)
+{
+    const timing t25 = {25, 1, 0, 0}, t50 = {50, 1, 0, 0};
+    const rv_rational rate = {25, 1};
+    char uri[512], logpath[512];
+    snprintf(uri, sizeof(uri), "file://%s/park.mp4", h->dir);
+    snprintf(logpath, sizeof(logpath), "%s/park.log", h->dir);
+    if (!tap_ok(make_clip(h, "park.mp4", 320, 240, "1", "25", "4", NULL, "sine=f=440:r=48000:d=4",
+                          "-c:v libx264 -preset ultrafast -bf 2 -g 25 -c:a aac -shortest") == 0,
+                "park: 4 s clip generated"))
+        return;
+    channel ch;
+    channel_open(h, &ch, 320, 240, rate, NULL);
+    static run_result res;
+    seg_spec s = {.uri = uri, .offset_ms = 1300, .first_tick = 100, .frame_count = 8,
+                  .r = {0, 0, 320, 240}};
+    int reused = run_logged(h, &ch, &s, &res, logpath);
+    tap_ok(reused == 0 && exact_frames(&s, &t25, 100, rate, &res),
+           "park: the first join opens the file and shows the frames due");
+    s.offset_ms = 2700;
+    s.join_ns = 13 * NS_PER_MS;
+    reused = run_logged(h, &ch, &s, &res, logpath);
+    tap_ok(reused == 1 && exact_frames(&s, &t25, 100, rate, &res),
+           "park: a join back into the same asset reuses the kept demuxer, frames exact");
+    s.offset_ms = 0;
+    s.join_ns = 0;
+    reused = run_logged(h, &ch, &s, &res, logpath);
+    tap_ok(reused == 0 && exact_frames(&s, &t25, 100, rate, &res),
+           "park: a segment from the asset's start opens the file afresh");
+    /* the file replaced under the same name: 50 fps now */
+    struct timespec pause = {0, 20 * 1000 * 1000};
+    nanosleep(&pause, NULL);
+    make_clip(h, "park.mp4", 320, 240, "1", "50", "4", NULL, "sine=f=440:r=48000:d=4",
+              "-c:v libx264 -preset ultrafast -g 25 -c:a aac -shortest");
+    s.offset_ms = 1900;
+    reused = run_logged(h, &ch, &s, &res, logpath);
+    tap_ok(reused == 0 && exact_frames(&s, &t50, 200, rate, &res),
+           "park: a file replaced since its close is opened afresh (its new frames shown)");
+    tap_ok(frame_pool_outstanding(ch.pool) == 0 && ch.ev.asset_errors == 0,
+           "park: pool balanced, no asset error");
+    channel_close(h, &ch);
+}
+
+/* ------------------------------------------------------------------ */
 /* audio/video alignment                                               */
 /* ------------------------------------------------------------------ */
 
@@ -1029,8 +1129,10 @@ int main(int argc, char **argv)
     }
     if (want_group(argc, argv, "failures"))
         test_failures(&h);
-    if (want_group(argc, argv, "seams"))
+    if (want_group(argc, argv, "seams")) {
         test_seams(&h);
+        test_park(&h);
+    }
     if (want_group(argc, argv, "sync"))
         test_sync(&h);
     if (want_group(argc, argv, "concurrency") && want_group(argc, argv, "seams"))

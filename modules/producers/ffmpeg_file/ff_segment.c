@@ -13,6 +13,7 @@
 #include <libavutil/frame.h>
 
 #include "ff_audio.h"
+#include "ff_park.h"
 #include "ff_source.h"
 
 /** Decode errors closer together than this (source time) are one burst. */
@@ -372,7 +373,20 @@ int ff_segment_open(const ff_params *params, const rv_segment_request *req, ff_s
     ff_source_params sp = {.threads = ff_segment_threads(params),
                            .io_timeout_ms = params->io_timeout_ms,
                            .audio_languages = params->audio_languages};
-    r = ff_source_open(seg->path, &sp, &seg->src, why, sizeof(why));
+    /* a join into the middle of the asset closed last (an on-demand channel
+     * waking up): reuse its demuxer, it seeks anyway (ff_park.h) */
+    if (params->park && ff_segment_position(seg, 0) > 0) {
+        seg->src = ff_park_take(params->park, seg->path);
+        if (seg->src && ff_source_unpark(seg->src, seg->path, &sp) != RV_OK) {
+            ff_source_close(seg->src);
+            seg->src = NULL;
+        }
+    }
+    if (seg->src)
+        params->host->log(params->ctx, RV_LOG_INFO,
+                          "%s: joined with the demuxer kept since its last close (no open, "
+                          "no probe)", seg->req.asset_uri);
+    r = seg->src ? RV_OK : ff_source_open(seg->path, &sp, &seg->src, why, sizeof(why));
     if (r < 0) {
         ff_segment_event(seg, RV_EVENT_ASSET_ERROR, r, why);
         seg->failed = r;
@@ -565,7 +579,10 @@ void ff_segment_close(ff_segment *seg)
     av_frame_free(&seg->candidate);
     ff_video_destroy(seg->video);
     ff_audio_destroy(seg->audio);
-    ff_source_close(seg->src);
+    if (seg->src && !seg->failed && seg->params->park)
+        ff_park_put(seg->params->park, seg->path, seg->src);
+    else
+        ff_source_close(seg->src);
     free(seg->path);
     free(seg);
 }

@@ -64,6 +64,7 @@ struct ff_source {
     int64_t decode_errors;
     char audio_choice[192];    /**< how the audio stream was chosen */
     int audio_fell_back;
+    struct stat file;          /**< the file as opened (ff_source_unpark checks it) */
 };
 
 static int64_t ff_source_mono_ns(void)
@@ -329,8 +330,8 @@ static int ff_source_pick_audio(ff_source *src, int vi)
     return best;
 }
 
-/** Check the path before FFmpeg sees it, for precise reasons. */
-static int ff_source_stat(const char *path, char *why, size_t whylen)
+/** Check the path before FFmpeg sees it, for precise reasons; fills @p sb. */
+static int ff_source_stat(const char *path, struct stat *out, char *why, size_t whylen)
 {
     struct stat sb;
     if (stat(path, &sb) != 0) {
@@ -344,6 +345,7 @@ static int ff_source_stat(const char *path, char *why, size_t whylen)
         return ff_source_fail(RV_EFORMAT, why, whylen, "not media: %s is a directory", path);
     if (S_ISREG(sb.st_mode) && sb.st_size == 0)
         return ff_source_fail(RV_EFORMAT, why, whylen, "not media: %s has zero length", path);
+    *out = sb;
     return RV_OK;
 }
 
@@ -368,7 +370,8 @@ int ff_source_open(const char *path, const ff_source_params *params, ff_source *
                    size_t whylen)
 {
     *out = NULL;
-    int code = ff_source_stat(path, why, whylen);
+    struct stat sb;
+    int code = ff_source_stat(path, &sb, why, whylen);
     if (code != RV_OK)
         return code;
 
@@ -376,6 +379,7 @@ int ff_source_open(const char *path, const ff_source_params *params, ff_source *
     if (!src)
         return RV_ENOMEM;
     src->params = *params;
+    src->file = sb;
     src->video.index = -1;
     src->audio.index = -1;
     src->video.skip_nonref_until_ns = INT64_MIN;
@@ -468,6 +472,46 @@ void ff_source_close(ff_source *src)
     avformat_close_input(&src->fmt);
     av_packet_free(&src->pkt);
     free(src);
+}
+
+/* ---- parking ---- */
+
+static void ff_stream_flush(ff_stream *s);
+
+int ff_source_park(ff_source *src)
+{
+    if (src->demux_error || src->timed_out)
+        return RV_ESTATE;
+    avcodec_free_context(&src->video.dec);
+    avcodec_free_context(&src->audio.dec);
+    pkt_queue_clear(&src->video.queue);
+    pkt_queue_clear(&src->audio.queue);
+    return RV_OK;
+}
+
+int ff_source_unpark(ff_source *src, const char *path, const ff_source_params *params)
+{
+    struct stat sb;
+    if (stat(path, &sb) != 0 || sb.st_dev != src->file.st_dev || sb.st_ino != src->file.st_ino ||
+        sb.st_size != src->file.st_size || sb.st_mtim.tv_sec != src->file.st_mtim.tv_sec ||
+        sb.st_mtim.tv_nsec != src->file.st_mtim.tv_nsec)
+        return RV_ESTATE; /* replaced or changed since it was opened */
+    const char *had = src->params.audio_languages ? src->params.audio_languages : "";
+    const char *want = params->audio_languages ? params->audio_languages : "";
+    if (strcmp(had, want) != 0)
+        return RV_ESTATE; /* the audio would be chosen differently */
+    src->params = *params;
+    if ((src->video.st && ff_source_open_decoder(&src->video, params->threads) < 0) ||
+        (src->audio.st && ff_source_open_decoder(&src->audio, 1) < 0))
+        return RV_EFORMAT;
+    ff_stream_flush(&src->video);
+    ff_stream_flush(&src->audio);
+    src->timed_out = 0;
+    src->demux_ended = 0;
+    src->demux_error = 0;
+    src->decode_errors = 0;
+    src->read_any = 1; /* not at the start any more: a seek to 0 must seek */
+    return RV_OK;
 }
 
 /* ---- queries ---- */

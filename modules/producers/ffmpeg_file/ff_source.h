@@ -45,6 +45,21 @@ int ff_source_open(const char *path, const ff_source_params *params, ff_source *
 /** Close and free. NULL is a no-op. */
 void ff_source_close(ff_source *src);
 
+/** Put @p src (borrowed) aside for a later open of the same file (ff_park):
+ *  frees its decoders and queued packets, keeps the demuxer and what opening
+ *  it learnt (streams, index), so a join into the same asset skips
+ *  avformat_open_input and avformat_find_stream_info. RV_OK, or RV_ESTATE
+ *  when the source failed (demux error, timeout) and is not worth keeping. */
+int ff_source_park(ff_source *src);
+/** Make a parked @p src (borrowed) a working source of @p path (borrowed)
+ *  again with @p params (copied): the file must be the one opened (same
+ *  device, inode, size and modification time) and the audio languages the
+ *  same; the decoders are opened afresh with params->threads. The caller
+ *  seeks next (ff_source_seek). RV_OK; RV_ESTATE when the file or the
+ *  choice changed, RV_EFORMAT when a decoder does not open: the caller
+ *  closes the source and opens the file anew. */
+int ff_source_unpark(ff_source *src, const char *path, const ff_source_params *params);
+
 /** Start a new deadline of io_timeout_ms for the blocking work that follows. */
 void ff_source_arm(ff_source *src);
 

@@ -18,11 +18,13 @@
 #include <retrovue/retrovue.h>
 
 #include "ff_colour.h"
+#include "ff_park.h"
 #include "ff_segment.h"
 
 /** One instance: the settings its segments borrow. */
 typedef struct ffmpeg_file {
     ff_params params;
+    ff_park park;   /**< the last closed source, for a join back into it */
 } ffmpeg_file;
 
 static const char *const ffmpeg_file_schemes[] = {"file", "", NULL};
@@ -148,13 +150,17 @@ static int ffmpeg_file_create(const rv_create_args *args, void **state)
     }
     if (p->io_timeout_ms <= 0)
         p->io_timeout_ms = 5000;
+    ff_park_init(&inst->park);
+    p->park = &inst->park;
     *state = inst;
     return RV_OK;
 }
 
 static void ffmpeg_file_destroy(void *state)
 {
-    free(state);
+    ffmpeg_file *inst = state;
+    ff_park_fini(&inst->park);
+    free(inst);
 }
 
 static int ffmpeg_file_open(void *state, const rv_segment_request *req, void **segment)
