@@ -115,7 +115,12 @@ static void *rend_main(void *arg)
     const rv_rational rate = r->ch->rate;
     for (;;) {
         sink_entry e;
-        int rc = sink_queue_pop(r->queue, &e, 100 * 1000 * 1000);
+        /* 100 ms: an encoder notices an idle spell soon (and frees its
+         * state); once paused, nothing is due until the wake's marker, whose
+         * push ends the wait at once: 1 s then, so twenty idle channels' encoder
+         * threads wake 20 times a second, not 200 */
+        int rc = sink_queue_pop(r->queue, &e, r->paused ? 1000LL * 1000 * 1000
+                                                         : 100LL * 1000 * 1000);
         if (rc == RV_EOF)
             break;
         if (rc != RV_OK) {
