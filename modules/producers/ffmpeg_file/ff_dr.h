@@ -17,7 +17,12 @@
  *
  * Pictures the pool cannot hold as libavcodec needs (other formats or sizes,
  * a codec whose alignment the pool layout does not meet, a host before ABI
- * 1.4, a full slot table) fall back to avcodec_default_get_buffer2.
+ * 1.4, a full slot table) fall back to avcodec_default_get_buffer2. A decoder
+ * that falls back in mid-stream (slots or memory exhausted) gets the same
+ * strides from it as from the pool on a build whose STRIDE_ALIGN is 64 (both
+ * are the width rounded up to 128 for 4:2:0), which the MPEG-1/2/4 decoders
+ * insist on ("stride changed"); the mismatch cases fall back from the first
+ * picture, never in the middle.
  *
  * Thread: get_buffer2 and the buffer release run on decoder threads (frame
  * threading) and the producer thread; create/destroy/ff_dr_picture on the
