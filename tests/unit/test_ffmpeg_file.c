@@ -75,7 +75,7 @@ typedef struct channel {
 typedef struct harness {
     module_registry *reg;
     const loaded_module *mod;
-    const rv_host_api *host;
+    const rv_host_api *host;      /**< what channel_open hands the module */
     master_clock *clock;
     char dir[256];
 } harness;
@@ -1101,12 +1101,21 @@ static void test_zerocopy(harness *h)
         {"zero_copy = false, read only", uri, off, ZC_READ_ONLY, 0},
         {"zero copy, a 4:2:2 source (converted)", uri422, NULL, ZC_READ_ONLY, 0},
         {"zero copy, writing in place (the hazard)", uri, NULL, ZC_RECKLESS, 1},
+        {"zero copy under an ABI 1.3 host (no video_plane_bytes)", uri, NULL, ZC_READ_ONLY, 0},
     };
+    /* a 1.3 host's table: everything up to thread_count */
+    rv_host_api old_host = *h->host;
+    old_host.struct_size = (uint32_t)offsetof(rv_host_api, video_plane_bytes);
+    old_host.abi_minor = 3;
+    old_host.video_plane_bytes = NULL;
+    const rv_host_api *real_host = h->host;
     enum { FRAMES = 60 };
     for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
         channel ch;
-        if (!tap_ok(channel_open(h, &ch, 640, 480, (rv_rational){25, 1}, cases[c].opts) == RV_OK,
-                    "%s: channel", cases[c].what)) {
+        h->host = strstr(cases[c].what, "ABI 1.3") ? &old_host : real_host;
+        int opened = channel_open(h, &ch, 640, 480, (rv_rational){25, 1}, cases[c].opts);
+        h->host = real_host;
+        if (!tap_ok(opened == RV_OK, "%s: channel", cases[c].what)) {
             channel_close(h, &ch);
             continue;
         }
