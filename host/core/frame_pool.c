@@ -9,10 +9,17 @@
  * reference for its owner (dropped by frame_pool_destroy) plus one per
  * buffer handed out, so it is freed when the last of them goes.
  *
- * Layout: planes and samples are 32-byte aligned; luma stride is the width
- * rounded up to 32, chroma stride half the width rounded up to 32. Audio
- * buffers hold the largest count of samples any tick of the format carries,
- * ceil(audio_rate * den / num).
+ * Layout: a decoder can write straight into a picture (ffmpeg-file's
+ * get_buffer2, issue 14), so a picture has the room libavcodec's own frame
+ * pool would give it: planes and samples are 64-byte aligned (STRIDE_ALIGN of
+ * an AVX-512 build), the chroma stride is half the width rounded up to 64 and
+ * the luma stride twice that (avcodec's default buffers keep that ratio too);
+ * a plane holds FRAME_POOL_ROWS(height) luma rows (half as many, rounded up,
+ * for chroma: the height aligned to 32 as avcodec_align_dimensions2 does for
+ * 4:2:0, plus 2 rows that H.264's chroma motion compensation may read) and
+ * FRAME_POOL_TAIL_BYTES after the last row. At 720p that is 2.5 % more than
+ * the visible picture. Audio buffers hold the largest count of samples any
+ * tick of the format carries, ceil(audio_rate * den / num).
  *
  * Memory: a picture's planes are one anonymous mapping of their own (page
  * aligned), so a picture the pool lets go is returned to the kernel at once;
@@ -34,7 +41,7 @@
 
 #include <retrovue/error.h>
 
-enum { POOL_ALIGN_BYTES = 32 };
+enum { POOL_ALIGN_BYTES = FRAME_POOL_ALIGN_BYTES };
 
 #if defined(__SANITIZE_ADDRESS__)
 #define POOL_PICTURE_MMAP 0
@@ -121,11 +128,13 @@ frame_pool *frame_pool_create(const rv_program_format *format)
     if (pool == NULL)
         return NULL;
     pool->format = *format;
-    pool->stride[0] = (int32_t)pool_align(format->width);
     pool->stride[1] = (int32_t)pool_align(format->width / 2);
     pool->stride[2] = pool->stride[1];
-    pool->plane_bytes[0] = pool_align((size_t)pool->stride[0] * format->height);
-    pool->plane_bytes[1] = pool_align((size_t)pool->stride[1] * (format->height / 2));
+    pool->stride[0] = 2 * pool->stride[1];
+    size_t rows = FRAME_POOL_ROWS(format->height);
+    pool->plane_bytes[0] = pool_align((size_t)pool->stride[0] * rows + FRAME_POOL_TAIL_BYTES);
+    pool->plane_bytes[1] =
+        pool_align((size_t)pool->stride[1] * ((rows + 1) / 2) + FRAME_POOL_TAIL_BYTES);
     pool->plane_bytes[2] = pool->plane_bytes[1];
     /* ceil(audio_rate * den / num): the most samples any tick carries. */
     uint64_t n = (uint64_t)format->audio_rate * (uint64_t)format->frame_rate.den;
@@ -256,6 +265,14 @@ void frame_pool_video_release(rv_video_frame *frame)
         pool_video_delete(pool, v);
     atomic_fetch_sub(&pool->outstanding, 1);
     frame_pool_unref(pool);
+}
+
+size_t frame_pool_video_plane_bytes(const rv_video_frame *frame, uint32_t plane)
+{
+    if (frame == NULL || plane > 2)
+        return 0;
+    const pool_video *v = frame->host_private;
+    return v->pool->plane_bytes[plane];
 }
 
 int frame_pool_video_refcount(const rv_video_frame *frame)

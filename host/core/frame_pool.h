@@ -10,6 +10,7 @@
 #ifndef RV_HOST_FRAME_POOL_H
 #define RV_HOST_FRAME_POOL_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include <retrovue/format.h>
@@ -31,6 +32,11 @@ void frame_pool_video_release(rv_video_frame *frame);
 int frame_pool_video_make_writable(rv_video_frame **frame);
 /** Fill with black (Y 16, U/V 128). */
 void frame_pool_video_fill_black(rv_video_frame *frame);
+/** Bytes from frame->plane[@p plane] that belong to the picture: at least
+ *  stride * rows (FRAME_POOL_ROWS(height) luma rows, half as many rounded
+ *  up for chroma) + FRAME_POOL_TAIL_BYTES. 0 for NULL or @p plane > 2.
+ *  rv_host_api.video_plane_bytes (ABI 1.4). */
+size_t frame_pool_video_plane_bytes(const rv_video_frame *frame, uint32_t plane);
 /** Current reference count (tests, assertions). */
 int frame_pool_video_refcount(const rv_video_frame *frame);
 
@@ -46,6 +52,18 @@ void frame_pool_audio_fill_silence(rv_audio_buffer *buf);
 int64_t frame_pool_outstanding(const frame_pool *pool);
 /** Pictures that exist now, handed out or free (memory accounting, tests). */
 int64_t frame_pool_video_pictures(const frame_pool *pool);
+
+/** Alignment of every plane and stride, bytes: libavcodec's STRIDE_ALIGN on
+ *  an AVX-512 build, so a decoder may write into a picture. */
+#define FRAME_POOL_ALIGN_BYTES 64
+/** Luma rows a picture of @p h visible rows holds: @p h aligned to 32
+ *  (avcodec_align_dimensions2 for 4:2:0: two macroblock rows, for
+ *  interlaced coding) plus the 2 rows H.264's chroma motion compensation may
+ *  read past it. */
+#define FRAME_POOL_ROWS(h) ((((size_t)(h) + 31) / 32) * 32 + 2)
+/** Bytes after a plane's last row (libavcodec pads each plane by 16 +
+ *  STRIDE_ALIGN - 1 for SIMD over-reads). */
+#define FRAME_POOL_TAIL_BYTES 128
 
 /** Free pictures a pool keeps for reuse; more coming back are unmapped, so a
  *  burst's high-water mark does not stay resident (frame_pool.c). */

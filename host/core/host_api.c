@@ -179,6 +179,7 @@ static const rv_host_api host_api_table = {
     .publish_image = host_publish_image,
     .stream_write = host_stream_write,
     .thread_count = host_thread_count,
+    .video_plane_bytes = frame_pool_video_plane_bytes,
 };
 
 const rv_host_api *host_api_get(void)

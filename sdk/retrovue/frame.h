@@ -16,8 +16,10 @@
 
 /** A picture: 8-bit YUV 4:2:0 planar at the channel's width x height. */
 typedef struct rv_video_frame {
-    uint8_t *plane[3];    /**< Y, U, V; host memory, 32-byte aligned */
-    int32_t stride[3];    /**< bytes per row of each plane */
+    uint8_t *plane[3];    /**< Y, U, V; host memory, 32-byte aligned (64 from
+                               ABI 1.4 hosts) */
+    int32_t stride[3];    /**< bytes per row of each plane (>= its width; the
+                               plane's size: rv_host_api.video_plane_bytes) */
     uint32_t width;       /**< luma width (the channel's) */
     uint32_t height;      /**< luma height (the channel's) */
     void *host_private;   /**< the host's; modules never touch it */

@@ -8,7 +8,7 @@
  * `struct_size` before using a member added after ABI 1.0.
  *
  * ABI 1.1 appended publish_image; ABI 1.2 appended stream_write; ABI 1.3
- * appended thread_count.
+ * appended thread_count; ABI 1.4 appended video_plane_bytes.
  */
 #ifndef RETROVUE_HOST_H
 #define RETROVUE_HOST_H
@@ -133,6 +133,21 @@ typedef struct rv_host_api {
      *  check `host->struct_size >= offsetof(rv_host_api, thread_count) +
      *  sizeof(void *)` first (and fall back to your own default). */
     int (*thread_count)(rv_context *ctx, uint32_t role);
+
+    /** ABI 1.4. How many bytes from @p frame->plane[@p plane] (Y 0, U 1,
+     *  V 2) belong to the picture: its rows at their stride, padding rows
+     *  below the visible ones and a tail. A module that lets a decoder write
+     *  straight into a picture from video_alloc (libavcodec's get_buffer2)
+     *  checks the decoder's needs against it. This host gives every plane
+     *  64-byte alignment, a chroma stride of half the width rounded up to 64,
+     *  a luma stride of twice that, the height aligned to 32 plus 2 luma
+     *  rows (half as many chroma rows, rounded up) and 128 tail bytes: what
+     *  libavcodec's own pool gives a 4:2:0 picture. @p frame is borrowed.
+     *  Thread: any. Returns 0 for NULL or @p plane > 2. A 1.3 host lacks it:
+     *  check `host->struct_size >= offsetof(rv_host_api, video_plane_bytes) +
+     *  sizeof(void *)` first, and write only stride * height (luma) rows
+     *  when it is absent. */
+    size_t (*video_plane_bytes)(const rv_video_frame *frame, uint32_t plane);
 } rv_host_api;
 
 /** The thread count @p host advises for @p role (rv_thread_role) of @p ctx's

@@ -17,3 +17,6 @@ if(TARGET retrovue_playout AND TARGET mpegts-tcp)
   rv_integration_test(media_join /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/media_join_test.py)
   set_tests_properties(integration.media_join PROPERTIES TIMEOUT 300 RUN_SERIAL TRUE)
 endif()
+# Zero copy: pictures decoded into the channel's pool air unchanged, fades and
+# a renderer copy them first (issue 14).
+rv_integration_test(media_zerocopy /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/media_zerocopy_test.py)

@@ -10,7 +10,7 @@
  * exactly which source frame the producer delivered on every tick.
  *
  * Usage: test_ffmpeg_file [group...]   groups: matrix seams sync failures
- * concurrency (default: all). Prints TAP.
+ * concurrency zerocopy (default: all). Prints TAP.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -75,7 +75,7 @@ typedef struct channel {
 typedef struct harness {
     module_registry *reg;
     const loaded_module *mod;
-    const rv_host_api *host;
+    const rv_host_api *host;      /**< what channel_open hands the module */
     master_clock *clock;
     char dir[256];
 } harness;
@@ -121,7 +121,10 @@ static int channel_open(harness *h, channel *ch, uint32_t w, uint32_t hh, rv_rat
         char *end = NULL;
         long long v = strtoll(vals[n], &end, 10);
         raw[n] = (raw_option){.key = keys[n], .line = 0};
-        if (end && *end == '\0') {
+        if (strcmp(vals[n], "true") == 0 || strcmp(vals[n], "false") == 0) {
+            raw[n].type = RAW_BOOL;
+            raw[n].i = vals[n][0] == 't';
+        } else if (end && *end == '\0') {
             raw[n].type = RAW_INT;
             raw[n].i = v;
         } else {
@@ -1095,6 +1098,165 @@ static int want_group(int argc, char **argv, const char *group)
     return 0;
 }
 
+/* ------------------------------------------------------------------ */
+/* zero copy: pictures decoded straight into the channel's pool        */
+/* ------------------------------------------------------------------ */
+
+/** What a host-side writer does to each picture the producer hands out. */
+typedef enum zc_writer {
+    ZC_READ_ONLY = 1,   /**< look only (an encoder) */
+    ZC_COW = 2,         /**< make_writable, then paint it black (a fade) */
+    ZC_RECKLESS = 3     /**< paint it black in place: the bug copy-on-write prevents */
+} zc_writer;
+
+typedef struct zc_result {
+    int open_code;
+    int frames;
+    int right;              /**< pictures showing their own source frame number */
+    int first_wrong;        /**< index of the first wrong one, -1 if none */
+    int shared;             /**< pictures libavcodec still held when handed out */
+    int copies;             /**< make_writable gave a copy */
+    int64_t outstanding;    /**< pool buffers out after close */
+} zc_result;
+
+/** Read @p frames ticks of @p uri (25 fps on a 25 fps channel: tick k shows
+ *  source frame k) with @p writer applied to every picture. */
+static void zc_run(harness *h, channel *ch, const char *uri, int frames, zc_writer writer,
+                   zc_result *res)
+{
+    memset(res, 0, sizeof(*res));
+    res->first_wrong = -1;
+    seg_spec spec = {.uri = uri, .frame_count = frames, .r = {0, 0, (int)ch->format.width,
+                                                              (int)ch->format.height}};
+    rv_segment_request req = make_request(&spec);
+    void *seg = NULL;
+    res->open_code = h->mod->producer.open(ch->state, &req, &seg);
+    if (res->open_code != RV_OK)
+        return;
+    for (int i = 0; i < frames; i++) {
+        uint32_t n = rv_samples_in_tick(ch->format.frame_rate, ch->format.audio_rate, i);
+        rv_audio_buffer *a = frame_pool_audio_alloc(ch->pool, n);
+        rv_produce out = {.tick = i, .index = i, .audio = a};
+        int r = h->mod->producer.read(seg, &out);
+        frame_pool_audio_release(a);
+        if (r != RV_OK)
+            break;
+        res->frames++;
+        frame_info fi;
+        inspect(out.video, spec.r, &fi);
+        if (fi.barcode == i && fi.content_ok)
+            res->right++;
+        else if (res->first_wrong < 0)
+            res->first_wrong = i;
+        /* the producer's reference (the picture on air) and ours: more means
+         * the decoder holds it too, i.e. it was decoded in place */
+        res->shared += frame_pool_video_refcount(out.video) > 2;
+        rv_video_frame *v = out.video;
+        if (writer == ZC_COW) {
+            rv_video_frame *before = v;
+            if (h->host->video_make_writable(&ch->ctx, &v) != RV_OK)
+                break;
+            res->copies += v != before;
+        }
+        if (writer != ZC_READ_ONLY)
+            for (uint32_t y = 0; y < v->height; y++)
+                memset(v->plane[0] + (size_t)y * v->stride[0], 16, v->width);
+        frame_pool_video_release(v);
+    }
+    h->mod->producer.close(seg);
+    res->outstanding = frame_pool_outstanding(ch->pool);
+}
+
+static void test_zerocopy(harness *h)
+{
+    /* H.264 with 3 reference pictures and no B-frames: every P picture is
+     * predicted from pictures the producer has already handed out, so a
+     * writer that paints a shared picture would show in the next ones */
+    if (make_clip(h, "zc.mp4", 640, 480, "1", "25", "3", NULL, NULL,
+                  "-c:v libx264 -preset veryfast -refs 3 -bf 0 -g 100 -pix_fmt yuv420p") != 0) {
+        tap_ok(0, "zero copy: make the clip");
+        return;
+    }
+    /* 4:2:2 at the same size: the decoder's pictures are not the channel's
+     * format, so they take libavcodec's buffers and are converted */
+    if (make_clip(h, "zc422.mp4", 640, 480, "1", "25", "3", NULL, NULL,
+                  "-c:v libx264 -preset veryfast -refs 3 -bf 0 -g 100 -pix_fmt yuv422p") != 0) {
+        tap_ok(0, "zero copy: make the 4:2:2 clip");
+        return;
+    }
+    char uri[512];
+    char uri422[512];
+    snprintf(uri, sizeof(uri), "%s/zc.mp4", h->dir);
+    snprintf(uri422, sizeof(uri422), "%s/zc422.mp4", h->dir);
+    static const char *const off[] = {"zero_copy=false", NULL};
+    const struct {
+        const char *what;
+        const char *uri;
+        const char *const *opts;
+        zc_writer writer;
+        int expect_shared;
+    } cases[] = {
+        {"zero copy, read only", uri, NULL, ZC_READ_ONLY, 1},
+        {"zero copy, a fade on every picture", uri, NULL, ZC_COW, 1},
+        {"zero_copy = false, read only", uri, off, ZC_READ_ONLY, 0},
+        {"zero copy, a 4:2:2 source (converted)", uri422, NULL, ZC_READ_ONLY, 0},
+        {"zero copy, writing in place (the hazard)", uri, NULL, ZC_RECKLESS, 1},
+        {"zero copy under an ABI 1.3 host (no video_plane_bytes)", uri, NULL, ZC_READ_ONLY, 0},
+    };
+    /* a 1.3 host's table: everything up to thread_count */
+    rv_host_api old_host = *h->host;
+    old_host.struct_size = (uint32_t)offsetof(rv_host_api, video_plane_bytes);
+    old_host.abi_minor = 3;
+    old_host.video_plane_bytes = NULL;
+    const rv_host_api *real_host = h->host;
+    enum { FRAMES = 60 };
+    for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+        channel ch;
+        h->host = strstr(cases[c].what, "ABI 1.3") ? &old_host : real_host;
+        int opened = channel_open(h, &ch, 640, 480, (rv_rational){25, 1}, cases[c].opts);
+        h->host = real_host;
+        if (!tap_ok(opened == RV_OK, "%s: channel", cases[c].what)) {
+            channel_close(h, &ch);
+            continue;
+        }
+        zc_result res;
+        zc_run(h, &ch, cases[c].uri, FRAMES, cases[c].writer, &res);
+        switch (cases[c].writer) {
+        case ZC_READ_ONLY:
+            tap_ok(res.open_code == RV_OK && res.frames == FRAMES && res.right == FRAMES,
+                   "%s: %d/%d pictures show their own frame number (first wrong %d)",
+                   cases[c].what, res.right, res.frames, res.first_wrong);
+            if (!cases[c].expect_shared)
+                tap_ok(res.shared == 0, "%s: no picture is shared with the decoder (%d)",
+                       cases[c].what, res.shared);
+            else
+                tap_ok(res.shared >= FRAMES / 2,
+                       "%s: pictures go on air straight from the decoder (%d of %d still "
+                       "held by it)", cases[c].what, res.shared, res.frames);
+            break;
+        case ZC_COW:
+            tap_ok(res.open_code == RV_OK && res.frames == FRAMES && res.right == FRAMES,
+                   "%s: every picture after a painted one is still right (%d/%d, first "
+                   "wrong %d): the decoder's references are untouched", cases[c].what,
+                   res.right, res.frames, res.first_wrong);
+            tap_ok(res.copies >= res.shared && res.copies > 0,
+                   "%s: make_writable copied each picture the decoder shared (%d copies, %d "
+                   "shared)", cases[c].what, res.copies, res.shared);
+            break;
+        case ZC_RECKLESS:
+            /* the control: the test above can fail */
+            tap_ok(res.open_code == RV_OK && res.first_wrong > 0 && res.right < res.frames,
+                   "%s: painting a shared picture in place corrupts the pictures decoded "
+                   "from it (first wrong %d): why writers must call make_writable",
+                   cases[c].what, res.first_wrong);
+            break;
+        }
+        tap_ok(res.outstanding == 0, "%s: every pool picture came back (%lld out)", cases[c].what,
+               (long long)res.outstanding);
+        channel_close(h, &ch);
+    }
+}
+
 int main(int argc, char **argv)
 {
     harness h = {0};
@@ -1137,6 +1299,8 @@ int main(int argc, char **argv)
         test_sync(&h);
     if (want_group(argc, argv, "concurrency") && want_group(argc, argv, "seams"))
         test_concurrency(&h);
+    if (want_group(argc, argv, "zerocopy"))
+        test_zerocopy(&h);
 
     clock_destroy(h.clock);
     registry_destroy(h.reg);

@@ -1,6 +1,7 @@
 /**
  * @file tests/unit/test_frame_pool.c
- * @short Frame pool: layout (alignment, strides, audio capacity), refcounts,
+ * @short Frame pool: layout (alignment, strides, the padding a decoder
+ *        writing into a picture needs, audio capacity), refcounts,
  *        reuse of the same memory in steady state, make_writable copying only
  *        when shared, the outstanding count, destroy with buffers still out,
  *        and a burst's extra pictures let go (FRAME_POOL_KEEP_FREE).
@@ -21,8 +22,8 @@ static void test_layout(frame_pool *pool)
     rv_video_frame *f = frame_pool_video_alloc(pool);
     int aligned = 1;
     for (int i = 0; i < 3; i++)
-        aligned &= ((uintptr_t)f->plane[i] % 32) == 0 && f->stride[i] % 32 == 0;
-    tap_ok(aligned, "planes 32-byte aligned, strides multiples of 32");
+        aligned &= ((uintptr_t)f->plane[i] % 64) == 0 && f->stride[i] % 64 == 0;
+    tap_ok(aligned, "planes 64-byte aligned, strides multiples of 64");
     tap_ok(f->width == 642 && f->height == 360 && f->stride[0] >= 642 && f->stride[1] >= 321,
            "frame has the format's size and wide-enough strides");
     tap_ok(f->host_private != NULL && frame_pool_video_refcount(f) == 1, "one reference on alloc");
@@ -42,6 +43,45 @@ static void test_layout(frame_pool *pool)
         silent &= a->data[i] == 0;
     tap_ok(silent && ((uintptr_t)a->data % 32) == 0, "silence fills every sample; data aligned");
     frame_pool_audio_release(a);
+}
+
+/* What libavcodec's own pool gives a 4:2:0 picture (get_buffer.c:
+ * avcodec_align_dimensions2: height aligned to 32, +2 rows for H.264;
+ * strides multiples of 64; 16 + 64 - 1 bytes past each plane), so a decoder
+ * can write straight into a picture (ffmpeg-file's ff_dr). */
+static void test_decoder_room(uint32_t w, uint32_t h, int32_t want_luma, int32_t want_chroma)
+{
+    rv_program_format fmt = FMT;
+    fmt.width = w;
+    fmt.height = h;
+    frame_pool *pool = frame_pool_create(&fmt);
+    rv_video_frame *f = pool ? frame_pool_video_alloc(pool) : NULL;
+    if (!tap_ok(f != NULL, "%ux%u: a picture", w, h))
+        return;
+    size_t rows = ((h + 31) / 32) * 32 + 2;
+    tap_ok(f->stride[0] == want_luma && f->stride[1] == want_chroma &&
+               f->stride[2] == want_chroma && f->stride[0] == 2 * f->stride[1],
+           "%ux%u: strides %d/%d (luma twice chroma, as avcodec's default buffers)", w, h,
+           f->stride[0], f->stride[1]);
+    int room = 1;
+    for (uint32_t p = 0; p < 3; p++) {
+        size_t prow = p ? (rows + 1) / 2 : rows;
+        room &= frame_pool_video_plane_bytes(f, p) >= (size_t)f->stride[p] * prow + 16 + 63;
+        /* the whole plane is the picture's to write (ASan checks) */
+        memset(f->plane[p], 0x5a, frame_pool_video_plane_bytes(f, p));
+    }
+    tap_ok(room && frame_pool_video_plane_bytes(f, 3) == 0 &&
+               frame_pool_video_plane_bytes(NULL, 0) == 0,
+           "%ux%u: %zu luma rows + tail in every plane (0 for a bad plane)", w, h, rows);
+    /* padding grows a picture by little: 720p about 2.5 %% */
+    size_t total = 0;
+    for (uint32_t p = 0; p < 3; p++)
+        total += frame_pool_video_plane_bytes(f, p);
+    size_t visible = (size_t)w * h * 3 / 2;
+    tap_ok(total * 100 <= visible * 110, "%ux%u: %zu bytes a picture, %zu visible (+%.1f %%)", w,
+           h, total, visible, 100.0 * ((double)total - (double)visible) / (double)visible);
+    frame_pool_video_release(f);
+    frame_pool_destroy(pool);
 }
 
 static void test_refcounts(frame_pool *pool)
@@ -166,7 +206,7 @@ static void test_destroy_with_frames_out(void)
 
 int main(void)
 {
-    tap_plan(7 + 4 + 3 + 7 + 3 + 3);
+    tap_plan(7 + 4 + 3 + 7 + 3 + 3 + 3 * 4);
     frame_pool *pool = frame_pool_create(&FMT);
     if (!pool) {
         tap_ok(0, "frame_pool_create");
@@ -179,5 +219,8 @@ int main(void)
     frame_pool_destroy(pool);
     test_burst_trimmed();
     test_destroy_with_frames_out();
+    test_decoder_room(1280, 720, 1280, 640);
+    test_decoder_room(1920, 1080, 1920, 960);
+    test_decoder_room(720, 480, 768, 384);
     return tap_done();
 }

@@ -141,6 +141,12 @@ static void test_api(void)
     tap_ok(api->video_make_writable(&ctx, &f) == RV_OK && f != shared &&
                frame_pool_video_refcount(f) == 1 && frame_pool_video_refcount(shared) == 1,
            "make_writable through the table copies a shared frame");
+    tap_ok(api->struct_size >= offsetof(rv_host_api, video_plane_bytes) + sizeof(void *) &&
+               api->abi_minor >= 4 && api->video_plane_bytes != NULL &&
+               api->video_plane_bytes(f, 0) >= (size_t)f->stride[0] * f->height &&
+               api->video_plane_bytes(f, 2) >= (size_t)f->stride[2] * ((f->height + 1) / 2) &&
+               api->video_plane_bytes(f, 3) == 0,
+           "video_plane_bytes is in the table (ABI 1.4) and covers every row of a plane");
     api->video_release(f);
     api->video_release(shared);
     tap_ok(frame_pool_outstanding(pool) == 1, "only the audio buffer is still out");
@@ -246,7 +252,7 @@ static void test_thread_count(void)
 
 int main(void)
 {
-    tap_plan(9 + 14 + 10);
+    tap_plan(9 + 15 + 10);
     test_log();
     test_api();
     test_thread_count();

@@ -13,6 +13,7 @@
 #include <libavutil/frame.h>
 
 #include "ff_audio.h"
+#include "ff_dr.h"
 #include "ff_park.h"
 #include "ff_source.h"
 
@@ -34,6 +35,11 @@ struct ff_segment {
     ff_source *src;                /**< owned */
     ff_video *video;               /**< owned; NULL for an audio-only asset */
     ff_audio *audio;               /**< owned; NULL when the asset has no audio */
+    ff_dr *dr;                     /**< owned: the video decoder's pool pictures;
+                                        NULL when zero_copy is off or the host
+                                        predates ABI 1.4 */
+    int64_t shared;                /**< pictures aired without a copy */
+    int64_t drawn;                 /**< pictures copied or scaled */
 
     AVFrame *pending;              /**< owned: next decoded picture, not yet due */
     int have_pending;
@@ -224,13 +230,30 @@ static int ff_segment_advance(ff_segment *seg, int64_t t_ns)
     if (!seg->have_candidate)
         return RV_OK;
     const rv_host_api *host = seg->params->host;
-    rv_video_frame *pic = host->video_alloc(seg->params->ctx);
-    if (!pic)
-        return RV_ENOMEM;
-    int r = ff_video_draw(seg->video, seg->candidate, pic);
-    if (r < 0) {
-        host->video_release(pic);
-        return r;
+    rv_video_frame *pic = NULL;
+    if (seg->dr) {
+        int whole = ff_video_whole(seg->video, seg->candidate);
+        if (whole < 0)
+            return whole;
+        /* decoded straight into a pool picture that needs nothing more:
+         * air it as it is (the decoder's own reference keeps it shared, so
+         * any writer copies it first) */
+        pic = whole ? ff_dr_picture(seg->dr, seg->candidate) : NULL;
+        if (pic)
+            host->video_ref(pic);
+    }
+    if (pic) {
+        seg->shared++;
+    } else {
+        pic = host->video_alloc(seg->params->ctx);
+        if (!pic)
+            return RV_ENOMEM;
+        int r = ff_video_draw(seg->video, seg->candidate, pic);
+        if (r < 0) {
+            host->video_release(pic);
+            return r;
+        }
+        seg->drawn++;
     }
     ff_segment_note(seg);
     host->video_release(seg->shown);
@@ -369,10 +392,14 @@ int ff_segment_open(const ff_params *params, const rv_segment_request *req, ff_s
         goto fail;
     }
 
+    if (params->zero_copy)
+        seg->dr = ff_dr_create(params->host, params->ctx, &params->format);
     char why[256] = "";
     ff_source_params sp = {.threads = ff_segment_threads(params),
                            .io_timeout_ms = params->io_timeout_ms,
-                           .audio_languages = params->audio_languages};
+                           .audio_languages = params->audio_languages,
+                           .get_buffer2 = seg->dr ? ff_dr_get_buffer2 : NULL,
+                           .get_buffer2_opaque = seg->dr};
     /* a join into the middle of the asset closed last (an on-demand channel
      * waking up): reuse its demuxer, it seeks anyway (ff_park.h) */
     if (params->park && ff_segment_position(seg, 0) > 0) {
@@ -573,16 +600,26 @@ void ff_segment_close(ff_segment *seg)
     const rv_host_api *host = seg->params->host;
     if (seg->src)
         ff_segment_errors(seg, seg->burst_last_ns, 1);
+    if (seg->dr && host->log_enabled(seg->params->ctx, RV_LOG_DEBUG))
+        host->log(seg->params->ctx, RV_LOG_DEBUG,
+                  "%s: %lld pictures aired without a copy, %lld copied or scaled; decoder "
+                  "pictures %lld in the channel's pool, %lld in libavcodec's",
+                  seg->req.asset_uri, (long long)seg->shared, (long long)seg->drawn,
+                  (long long)ff_dr_direct_count(seg->dr), (long long)ff_dr_fallback_count(seg->dr));
     host->video_release(seg->shown);
     host->video_release(seg->card);
     av_frame_free(&seg->pending);
     av_frame_free(&seg->candidate);
     ff_video_destroy(seg->video);
     ff_audio_destroy(seg->audio);
+    /* parked, a source keeps no decoder (ff_source_park frees them) */
     if (seg->src && !seg->failed && seg->params->park)
         ff_park_put(seg->params->park, seg->path, seg->src);
     else
         ff_source_close(seg->src);
+    /* after the decoder and every frame: their buffers hold its slots (and
+     * it outlives them anyway: it is freed with its last slot) */
+    ff_dr_destroy(seg->dr);
     free(seg->path);
     free(seg);
 }

@@ -29,6 +29,7 @@ typedef struct ff_params {
                                        -1 = the host's share (ff_segment_threads) */
     ff_video_params video;        /**< deinterlace, scaler, tone mapping */
     int audio_only_slate;         /**< audio-only assets show the card, not black */
+    int zero_copy;                /**< decode into the channel's pictures (ff_dr) */
     int64_t io_timeout_ms;
     char audio_languages[128];    /**< "eng,und" (validated ISO 639-2 codes) or "" */
     struct ff_park *park;         /**< the instance's (borrowed, thread-safe): closed sources

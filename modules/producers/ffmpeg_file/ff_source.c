@@ -184,7 +184,7 @@ static int ff_source_fail(int code, char *why, size_t whylen, const char *fmt, c
 
 /* ---- open ---- */
 
-static int ff_source_open_decoder(ff_stream *s, int threads)
+static int ff_source_open_decoder(ff_stream *s, int threads, const ff_source_params *dr)
 {
     const AVCodec *codec = avcodec_find_decoder(s->st->codecpar->codec_id);
     if (!codec)
@@ -198,6 +198,11 @@ static int ff_source_open_decoder(ff_stream *s, int threads)
     s->dec->pkt_timebase = s->st->time_base;
     s->dec->thread_count = threads;
     s->dec->thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE;
+    if (dr && dr->get_buffer2) {
+        /* decode into the channel's own pictures (ff_dr) */
+        s->dec->get_buffer2 = dr->get_buffer2;
+        s->dec->opaque = dr->get_buffer2_opaque;
+    }
     return avcodec_open2(s->dec, codec, NULL);
 }
 
@@ -420,14 +425,14 @@ int ff_source_open(const char *path, const ff_source_params *params, ff_source *
     if (vi >= 0) {
         src->video.index = vi;
         src->video.st = src->fmt->streams[vi];
-        if (ff_source_open_decoder(&src->video, params->threads) < 0 ||
+        if (ff_source_open_decoder(&src->video, params->threads, params) < 0 ||
             src->video.dec->width <= 0 || src->video.dec->height <= 0)
             ff_stream_reset(&src->video);
     }
     if (ai >= 0) {
         src->audio.index = ai;
         src->audio.st = src->fmt->streams[ai];
-        if (ff_source_open_decoder(&src->audio, 1) < 0 || src->audio.dec->sample_rate <= 0 ||
+        if (ff_source_open_decoder(&src->audio, 1, NULL) < 0 || src->audio.dec->sample_rate <= 0 ||
             src->audio.dec->ch_layout.nb_channels <= 0)
             ff_stream_reset(&src->audio);
     }
@@ -501,8 +506,8 @@ int ff_source_unpark(ff_source *src, const char *path, const ff_source_params *p
     if (strcmp(had, want) != 0)
         return RV_ESTATE; /* the audio would be chosen differently */
     src->params = *params;
-    if ((src->video.st && ff_source_open_decoder(&src->video, params->threads) < 0) ||
-        (src->audio.st && ff_source_open_decoder(&src->audio, 1) < 0))
+    if ((src->video.st && ff_source_open_decoder(&src->video, params->threads, params) < 0) ||
+        (src->audio.st && ff_source_open_decoder(&src->audio, 1, NULL) < 0))
         return RV_EFORMAT;
     ff_stream_flush(&src->video);
     ff_stream_flush(&src->audio);

@@ -32,6 +32,11 @@ typedef struct ff_source_params {
     const char *audio_languages; /**< borrowed, may be NULL: ISO 639-2 codes in order of
                                       preference, comma separated ("eng,und"); "und"
                                       also matches untagged tracks */
+    /** NULL, or the video decoder's AVCodecContext.get_buffer2 (ff_dr), with
+     *  get_buffer2_opaque as its `opaque` (borrowed: it must outlive the
+     *  source and every frame the source handed out). */
+    int (*get_buffer2)(AVCodecContext *avctx, AVFrame *frame, int flags);
+    void *get_buffer2_opaque;
 } ff_source_params;
 
 /** Open @p path (borrowed; a plain file system path), probe it, choose the

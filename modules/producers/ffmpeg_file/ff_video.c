@@ -466,6 +466,15 @@ static int ff_video_prepare(ff_video *vn, const AVFrame *f)
     return RV_OK;
 }
 
+int ff_video_whole(ff_video *vn, const AVFrame *f)
+{
+    int r = ff_video_prepare(vn, f);
+    if (r < 0)
+        return r;
+    return !vn->sws && vn->rect_x == 0 && vn->rect_y == 0 && f->width == (int)vn->format.width &&
+           f->height == (int)vn->format.height && f->format == AV_PIX_FMT_YUV420P;
+}
+
 int ff_video_draw(ff_video *vn, const AVFrame *f, rv_video_frame *dst)
 {
     int r = ff_video_prepare(vn, f);

@@ -59,6 +59,12 @@ void ff_video_reset(ff_video *vn);
  *  error from the source. */
 int ff_video_next(ff_video *vn, ff_source *src, AVFrame *frame);
 
+/** 1 when drawing @p frame (borrowed) would be a plain copy of a whole
+ *  picture: yuv420p, limited range, at the channel's size and aspect, so
+ *  no scaling and no bars (the picture itself may then go on air, ff_dr);
+ *  0 when it needs scaling or bars; an error when no scaler can be made. */
+int ff_video_whole(ff_video *vn, const AVFrame *frame);
+
 /** Scale @p frame (borrowed) into @p dst (borrowed, exclusively owned by the
  *  caller) with black bars around it. RV_OK or an error. */
 int ff_video_draw(ff_video *vn, const AVFrame *frame, rv_video_frame *dst);

@@ -57,6 +57,9 @@ static const rv_option ffmpeg_file_options[] = {
     {.key = "audio_languages", .type = RV_OPT_STRING, .default_string = "",
      .help = "preferred audio languages, ISO 639-2 codes in order, comma separated "
              "(\"eng,und\"; und = untagged); then the default track, then the best"},
+    {.key = "zero_copy", .type = RV_OPT_BOOL, .default_int = 1,
+     .help = "decode straight into the channel's pictures and air a picture that needs no "
+             "scaling without copying it (needs a host of ABI 1.4 or later)"},
     {.key = "io_timeout_ms", .type = RV_OPT_INT, .default_int = 5000, .min_int = 100,
      .max_int = 60000, .help = "bound of one blocking open/read operation, ms"},
     {.key = NULL},
@@ -140,6 +143,7 @@ static int ffmpeg_file_create(const rv_create_args *args, void **state)
     p->audio_only_slate = ffmpeg_file_choice(host->opt_string(args->options, "audio_only_picture"),
                                              ffmpeg_file_picture_choices, 0) == 1;
     p->io_timeout_ms = host->opt_int(args->options, "io_timeout_ms");
+    p->zero_copy = host->opt_bool(args->options, "zero_copy");
     const char *langs = host->opt_string(args->options, "audio_languages");
     if (!ffmpeg_file_languages_ok(langs, p->audio_languages, sizeof(p->audio_languages))) {
         host->log(args->ctx, RV_LOG_ERROR,
