@@ -30,6 +30,8 @@ typedef struct ff_params {
     ff_video_params video;        /**< deinterlace, scaler, tone mapping */
     int audio_only_slate;         /**< audio-only assets show the card, not black */
     int64_t io_timeout_ms;
+    int skip_dropped;             /**< pictures no tick shows are not decoded when
+                                       nothing references them */
     char audio_languages[128];    /**< "eng,und" (validated ISO 639-2 codes) or "" */
 } ff_params;
 

@@ -55,6 +55,10 @@ static const rv_option ffmpeg_file_options[] = {
     {.key = "audio_languages", .type = RV_OPT_STRING, .default_string = "",
      .help = "preferred audio languages, ISO 639-2 codes in order, comma separated "
              "(\"eng,und\"; und = untagged); then the default track, then the best"},
+    {.key = "skip_dropped_pictures", .type = RV_OPT_BOOL, .default_int = 1,
+     .help = "pictures the frame-rate conversion drops (a 59.94 source on a 29.97 channel: "
+             "every other one) are not decoded when no other picture references them; "
+             "false decodes every picture"},
     {.key = "io_timeout_ms", .type = RV_OPT_INT, .default_int = 5000, .min_int = 100,
      .max_int = 60000, .help = "bound of one blocking open/read operation, ms"},
     {.key = NULL},
@@ -138,6 +142,7 @@ static int ffmpeg_file_create(const rv_create_args *args, void **state)
     p->audio_only_slate = ffmpeg_file_choice(host->opt_string(args->options, "audio_only_picture"),
                                              ffmpeg_file_picture_choices, 0) == 1;
     p->io_timeout_ms = host->opt_int(args->options, "io_timeout_ms");
+    p->skip_dropped = host->opt_bool(args->options, "skip_dropped_pictures");
     const char *langs = host->opt_string(args->options, "audio_languages");
     if (!ffmpeg_file_languages_ok(langs, p->audio_languages, sizeof(p->audio_languages))) {
         host->log(args->ctx, RV_LOG_ERROR,
