@@ -20,6 +20,8 @@
 
 /** Consecutive decoder failures after which a stream counts as undecodable. */
 #define FF_SOURCE_MAX_CONSECUTIVE_ERRORS 2000
+/** Packets one read-ahead may demux, of every stream (see ff_source_read_ahead). */
+#define FF_SOURCE_READ_AHEAD_MAX 64
 /** Smallest lateness of a picture's timestamp still counted as due. */
 #define FF_SOURCE_MIN_SLACK_NS 1000
 
@@ -696,12 +698,14 @@ static int ff_source_next_packet(ff_source *src, ff_stream *s)
     }
 }
 
-/** Demux until FF_SOURCE_SEEN_AHEAD video packets wait in the queue or the
- *  file ends. A demuxing error stays for the read that reaches it (sticky);
- *  a queue that cannot grow becomes one. */
+/** Demux until FF_SOURCE_SEEN_AHEAD video packets wait in the queue, the
+ *  file ends, or FF_SOURCE_READ_AHEAD_MAX packets were read (sparse video,
+ *  a long audio track: the audio queue stays bounded). A demuxing error stays
+ *  for the read that reaches it (sticky); a queue that cannot grow becomes one. */
 static void ff_source_read_ahead(ff_source *src)
 {
-    while (src->video.queue.count < FF_SOURCE_SEEN_AHEAD) {
+    for (int n = 0; n < FF_SOURCE_READ_AHEAD_MAX &&
+                    src->video.queue.count < FF_SOURCE_SEEN_AHEAD; n++) {
         if (ff_source_read(src, src->ahead) < 0)
             return;
         int r = ff_source_queue(src, src->ahead);
