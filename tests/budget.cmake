@@ -46,6 +46,7 @@ set(RV_TEST_BUDGET
   "integration.hls_watch                  11   75   11   90"
   "integration.srt                        10   70   11   85"
   "integration.renditions                 10   45   10   60"
+  "unit.test_ffmpeg_cadence               25   50   40   70"
   "unit.test_ffmpeg_file                   9  110   16  115"
   "integration.control_session             9   15   10   25"
   "integration.udp                         9   20    9   30"

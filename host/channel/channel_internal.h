@@ -225,8 +225,10 @@ sink_runner *sink_runner_create(channel *ch, const config_binding *binding, char
                                 size_t errlen);
 /** Let the sink drain its queue, join its thread, stop, destroy, free. */
 void sink_runner_retire(sink_runner *sr);
-/** Hand @p tick to every sink of the current set. Output thread. */
-void channel_sinks_push(channel *ch, const rv_tick *tick, plan *p);
+/** Hand @p tick to every sink of the current set; a full queue waits up to
+ *  @p wait_ns (ns, 0 = not at all; the start burst) for room before it drops
+ *  its oldest tick. Output thread. */
+void channel_sinks_push(channel *ch, const rv_tick *tick, plan *p, int64_t wait_ns);
 /** An idle spell ended: every encoder starts a new stream now, while the
  *  producer opens the asset. Output thread. */
 void channel_sinks_resume(channel *ch);

@@ -41,6 +41,13 @@
 #define BURST_FIRST_NS (3000LL * 1000 * 1000)
 /** Longest a burst may last (real time) before the ordinary rules apply. */
 #define BURST_MAX_NS (8000LL * 1000 * 1000)
+/** How long a burst tick waits for room in an encoder's (or sink's) full
+ *  queue before the queue drops its oldest tick. The burst hands over ticks
+ *  faster than real time; an encoder slower than the producer (a loaded
+ *  machine; a producer that no longer copies pictures) would otherwise lose
+ *  ticks of the very first seconds a joining viewer sees. Steady state never
+ *  waits: a slow sink never slows the channel. */
+#define BURST_SINK_WAIT_NS (500LL * 1000 * 1000)
 /** An on-demand channel goes idle once it has had no consumer this long
  *  (a player that reconnects, or probes then plays, finds it running). */
 #define IDLE_GRACE_NS (5LL * 1000 * 1000 * 1000)
@@ -621,7 +628,7 @@ void *channel_output_main(void *arg)
                 log_write(RV_LOG_DEBUG, ch->id, renderer->mod->name,
                           "render failed at tick %" PRId64 ": %s", n, rv_strerror(rc));
         }
-        channel_sinks_push(ch, &t, os.plan);
+        channel_sinks_push(ch, &t, os.plan, os.burst ? BURST_SINK_WAIT_NS : 0);
         output_account(ch, &os, &t, deadline_ns);
         frame_pool_video_release(t.video);
         frame_pool_audio_release(t.audio);

@@ -297,12 +297,12 @@ void channel_rendition_resume(rendition *r)
     sink_queue_push(r->queue, &e);
 }
 
-void channel_rendition_push(rendition *r, const rv_tick *tick, plan *p)
+void channel_rendition_push(rendition *r, const rv_tick *tick, plan *p, int64_t wait_ns)
 {
     sink_entry e = {.tick = *tick, .plan = plan_ref(p)};
     frame_pool_video_ref(e.tick.video);
     frame_pool_audio_ref(e.tick.audio);
-    sink_queue_push(r->queue, &e);
+    sink_queue_push_wait(r->queue, &e, wait_ns);
 }
 
 stream_hub *channel_stream_hub(channel *ch)

@@ -63,8 +63,10 @@ void channel_rendition_release(rendition *r);
  *  close the hub so readers end after what is queued. Idempotent. Control
  *  thread, after the output thread stopped pushing to it. */
 void channel_rendition_finish(rendition *r);
-/** Queue @p tick (references taken) for the encoder. Output thread. */
-void channel_rendition_push(rendition *r, const rv_tick *tick, plan *p);
+/** Queue @p tick (references taken) for the encoder; a full queue waits up
+ *  to @p wait_ns (ns, 0 = not at all) for the encoder before it drops its
+ *  oldest tick (sink_queue_push_wait). Output thread. */
+void channel_rendition_push(rendition *r, const rv_tick *tick, plan *p, int64_t wait_ns);
 /** The channel's idle spell ended: queue a marker that makes the encoder
  *  start a new stream at once (a random access point first), before the
  *  first tick arrives, instead of continuing the old one. Output thread. */

@@ -310,18 +310,18 @@ void channel_sinks_resume(channel *ch)
         channel_rendition_resume(set->rend[i]);
 }
 
-void channel_sinks_push(channel *ch, const rv_tick *tick, plan *p)
+void channel_sinks_push(channel *ch, const rv_tick *tick, plan *p, int64_t wait_ns)
 {
     sink_set *set = atomic_load_explicit(&ch->sinks, memory_order_acquire);
     for (size_t i = 0; set && i < set->rend_count; i++)
-        channel_rendition_push(set->rend[i], tick, p);
+        channel_rendition_push(set->rend[i], tick, p, wait_ns);
     for (size_t i = 0; set && i < set->count; i++) {
         if (set->runner[i]->rend)
             continue;
         sink_entry e = {.tick = *tick, .plan = plan_ref(p)};
         frame_pool_video_ref(e.tick.video);
         frame_pool_audio_ref(e.tick.audio);
-        sink_queue_push(set->runner[i]->queue, &e);
+        sink_queue_push_wait(set->runner[i]->queue, &e, wait_ns);
     }
 }
 

@@ -95,11 +95,25 @@ void sink_queue_destroy(sink_queue *q)
 
 int sink_queue_push(sink_queue *q, const void *entry)
 {
+    return sink_queue_push_wait(q, entry, 0);
+}
+
+int sink_queue_push_wait(sink_queue *q, const void *entry, int64_t wait_ns)
+{
     int dropped = 0;
     pthread_mutex_lock(&q->lock);
     if (q->policy == SINK_QUEUE_BLOCK) {
         while (!q->closed && q->count == q->capacity)
             pthread_cond_wait(&q->not_full, &q->lock);
+    } else if (wait_ns > 0 && !q->closed && q->count == q->capacity) {
+        struct timespec deadline;
+        clock_gettime(CLOCK_MONOTONIC, &deadline);
+        int64_t ns = (int64_t)deadline.tv_nsec + wait_ns % 1000000000;
+        deadline.tv_sec += (time_t)(wait_ns / 1000000000 + ns / 1000000000);
+        deadline.tv_nsec = (long)(ns % 1000000000);
+        while (!q->closed && q->count == q->capacity &&
+               pthread_cond_timedwait(&q->not_full, &q->lock, &deadline) == 0) {
+        }
     }
     if (q->closed) {
         pthread_mutex_unlock(&q->lock);

@@ -34,6 +34,12 @@ void sink_queue_destroy(sink_queue *q);
 /** Copy @p entry in (ownership of what it references passes to the queue).
  *  RV_OK, or RV_ESTATE once closed (the entry is released). */
 int sink_queue_push(sink_queue *q, const void *entry);
+/** As sink_queue_push, but under DROP_OLDEST a full queue first waits up to
+ *  @p wait_ns (ns, >= 0; 0 = not at all) for the popper to make room, and
+ *  drops its oldest entry only if none came: for a pusher that is catching
+ *  up (the start burst) and would rather be slower than lose ticks. BLOCK
+ *  waits as always. */
+int sink_queue_push_wait(sink_queue *q, const void *entry, int64_t wait_ns);
 /** Copy the oldest entry into @p out (ownership passes to the caller).
  *  RV_OK, RV_ETIMEDOUT after @p timeout_ns, or RV_EOF when closed and empty. */
 int sink_queue_pop(sink_queue *q, void *out, int64_t timeout_ns);

@@ -12,3 +12,9 @@ rv_unit_test(test_ffmpeg_media SOURCES test_ffmpeg_media.c
 target_compile_definitions(test_ffmpeg_media PRIVATE RV_FFMPEG_FILE_SO="$<TARGET_FILE:ffmpeg-file>")
 add_dependencies(test_ffmpeg_media ffmpeg-file)
 set_tests_properties(unit.test_ffmpeg_media PROPERTIES TIMEOUT 900)
+# Frame-rate conversion without decoding the pictures no tick shows (issue 14).
+rv_unit_test(test_ffmpeg_cadence SOURCES test_ffmpeg_cadence.c
+  LIBS rv_loader rv_core Threads::Threads PkgConfig::RV_TEST_FFMPEG_FILE_AV)
+target_compile_definitions(test_ffmpeg_cadence PRIVATE RV_FFMPEG_FILE_SO="$<TARGET_FILE:ffmpeg-file>")
+add_dependencies(test_ffmpeg_cadence ffmpeg-file)
+set_tests_properties(unit.test_ffmpeg_cadence PROPERTIES TIMEOUT 900)

@@ -6,6 +6,7 @@
  */
 #include <pthread.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <retrovue/error.h>
 
@@ -142,12 +143,47 @@ static void test_close_wakes_popper(void)
     sink_queue_destroy(q);
 }
 
+static void *pop_later(void *arg)
+{
+    int out;
+    struct timespec pause = {0, 50 * 1000 * 1000};
+    nanosleep(&pause, NULL);
+    sink_queue_pop(arg, &out, -1);
+    return NULL;
+}
+
+/* push_wait (the start burst): a full DROP_OLDEST queue waits for the popper
+ * and drops nothing when room comes in time; without a popper it drops the
+ * oldest after the wait, as push does at once. No timing is asserted: the
+ * popper's 50 ms and the 10 ms wait only order the two cases. */
+static void test_push_wait(void)
+{
+    sink_queue *q = sink_queue_create(2, sizeof(int), SINK_QUEUE_DROP_OLDEST, record_release);
+    released_count = 0;
+    int v0 = 0, v1 = 1, v2 = 2, v3 = 3;
+    sink_queue_push(q, &v0);
+    sink_queue_push(q, &v1);
+    pthread_t th;
+    pthread_create(&th, NULL, pop_later, q);
+    int rc = sink_queue_push_wait(q, &v2, 60LL * 1000 * 1000 * 1000);
+    pthread_join(th, NULL);
+    int out = -1, ok = rc == RV_OK && sink_queue_dropped(q) == 0 && released_count == 0;
+    ok &= sink_queue_pop(q, &out, 0) == RV_OK && out == 1;
+    tap_ok(ok, "push_wait: a full queue waits for the popper and drops nothing");
+    sink_queue_push(q, &v1);
+    rc = sink_queue_push_wait(q, &v3, 10LL * 1000 * 1000);
+    tap_ok(rc == RV_OK && sink_queue_dropped(q) == 1 && released_count == 1 && released[0] == 2,
+           "push_wait: with nobody popping it drops the oldest once the wait is over");
+    sink_queue_destroy(q);
+}
+
 int main(void)
 {
-    tap_plan(6 + 3 + 4 + 1);
+    tap_plan(6 + 3 + 4 + 1 + 2);
     test_drop_oldest();
     test_block();
     test_close();
     test_close_wakes_popper();
+    test_push_wait();
     return tap_done();
 }

@@ -5,9 +5,10 @@
  *        as possible (no clock pacing), the way the producer thread would.
  *
  * Usage: decode_bench <module.so> <asset> <width> <height> <rate num/den> <frames>
- *                     [start_ms]
+ *                     [start_ms] [key=integer ...]
  * start_ms opens the segment that far into the asset (a seek: decode from
- * the keyframe before it). Prints "frames=N" on stdout. Owns everything it creates; exits non-zero
+ * the keyframe before it); key=integer sets a module option (an integer or
+ * a boolean 0/1, e.g. skip_dropped_pictures=0). Prints "frames=N" on stdout. Owns everything it creates; exits non-zero
  * on any error. CPU time is measured from outside (tools/bench/decode.sh).
  */
 #include <stdio.h>
@@ -25,11 +26,13 @@
 
 int main(int argc, char **argv)
 {
-    if (argc != 7 && argc != 8) {
-        fprintf(stderr, "usage: %s module.so asset width height num/den frames [start_ms]\n",
+    if (argc < 7) {
+        fprintf(stderr,
+                "usage: %s module.so asset width height num/den frames [start_ms] [key=int ...]\n",
                 argv[0]);
         return 2;
     }
+    int64_t start_ms = argc > 7 && !strchr(argv[7], '=') ? atoll(argv[7]) : 0;
     rv_rational rate = {30000, 1001};
     if (sscanf(argv[5], "%d/%d", &rate.num, &rate.den) != 2)
         return 2;
@@ -49,7 +52,20 @@ int main(int argc, char **argv)
     rv_context ctx;
     host_context_init(&ctx, 1, mod->name, pool, clock, NULL, NULL);
     rv_options *opts = NULL;
-    if (options_defaults(mod->info->options, &opts, err, sizeof(err)) != RV_OK) {
+    raw_option raw[16];
+    size_t nraw = 0;
+    for (int i = 7; i < argc && nraw < 16; i++) {
+        char *eq = strchr(argv[i], '=');
+        if (!eq)
+            continue;
+        *eq = '\0';
+        const rv_option *o = mod->info->options;
+        while (o && o->key && strcmp(o->key, argv[i]) != 0)
+            o++;
+        raw_value_type t = o && o->key && o->type == RV_OPT_BOOL ? RAW_BOOL : RAW_INT;
+        raw[nraw++] = (raw_option){.key = argv[i], .type = t, .i = atoll(eq + 1)};
+    }
+    if (options_build(mod->info->options, raw, nraw, &opts, err, sizeof(err)) != RV_OK) {
         fprintf(stderr, "%s\n", err);
         return 1;
     }
@@ -62,7 +78,7 @@ int main(int argc, char **argv)
     if (mod->producer.create(&args, &state) != RV_OK)
         goto done;
     rv_segment_request req = {.struct_size = sizeof(req), .asset_uri = argv[2],
-                              .asset_start_offset_ms = argc == 8 ? atoll(argv[7]) : 0,
+                              .asset_start_offset_ms = start_ms,
                               .frame_count = frames, .type = RV_SEGMENT_CONTENT,
                               .event_id = "",
                               .transition_in = {.type = RV_TRANSITION_NONE},

@@ -265,6 +265,45 @@ static int ff_segment_advance(ff_segment *seg, int64_t t_ns)
     return RV_OK;
 }
 
+/** The first tick, from the one being read on, at which a picture presented
+ *  at @p pts_ns is due (its time at most the tick's position + slack);
+ *  frame_count when that is past the segment's last tick. */
+static int64_t ff_segment_due_tick(const ff_segment *seg, int64_t pts_ns)
+{
+    int64_t k = seg->delivered;
+    int64_t t = ff_segment_position(seg, k) + seg->slack_ns;
+    if (pts_ns <= t)
+        return k;
+    rv_rational r = seg->params->format.frame_rate;
+    /* whole ticks in (pts - t], rounded down: never past the tick sought, as
+     * the positions are rounded down to the ns */
+    rv_int128 d = (rv_int128)((uint64_t)pts_ns - (uint64_t)t) * r.num /
+                  ((rv_int128)r.den * 1000000000);
+    if (d >= seg->req.frame_count - k)
+        return seg->req.frame_count;
+    for (k += (int64_t)d; k < seg->req.frame_count; k++)
+        if (ff_segment_position(seg, k) + seg->slack_ns >= pts_ns)
+            return k;
+    return seg->req.frame_count;
+}
+
+/** ff_source_unshown_fn: a picture at @p pts_ns is never shown when a later
+ *  one (@p next_ns) is due at the first tick it is due at: that tick and
+ *  every later one show the newer picture. Only once the first picture is
+ *  on air (the segment's first tick takes the first picture decoded, due or
+ *  not) and while the deinterlacer does not need the neighbours. Thread:
+ *  the segment's. */
+static int ff_segment_unshown(void *opaque, int64_t pts_ns, int64_t next_ns)
+{
+    ff_segment *seg = opaque;
+    if (next_ns == INT64_MAX || !seg->shown || ff_video_needs_every_picture(seg->video))
+        return 0;
+    int64_t k = ff_segment_due_tick(seg, pts_ns);
+    if (k >= seg->req.frame_count)
+        return 0;
+    return next_ns <= ff_segment_position(seg, k) + seg->slack_ns;
+}
+
 /* ---- open ---- */
 
 /** Seek to the keyframe before @p t0_ns and check the first picture is not
@@ -428,6 +467,11 @@ int ff_segment_open(const ff_params *params, const rv_segment_request *req, ff_s
         }
         seg->slack_ns = ff_source_video_slack_ns(seg->src);
         seg->frame_dur_ns = ff_source_frame_duration_ns(seg->src);
+        /* more pictures than ticks: some are never shown (59.94 on 29.97) */
+        rv_rational rate = params->format.frame_rate;
+        if (params->skip_dropped &&
+            (rv_int128)seg->frame_dur_ns * rate.num < (rv_int128)rate.den * 1000000000)
+            ff_source_set_unshown(seg->src, ff_segment_unshown, seg);
     }
     if (ff_source_audio_stream(seg->src)) {
         /* said once per segment; a fallback from the preferred languages is
@@ -606,6 +650,14 @@ void ff_segment_close(ff_segment *seg)
                   "pictures %lld in the channel's pool, %lld in libavcodec's",
                   seg->req.asset_uri, (long long)seg->shared, (long long)seg->drawn,
                   (long long)ff_dr_direct_count(seg->dr), (long long)ff_dr_fallback_count(seg->dr));
+    if (seg->src && seg->video) {
+        ff_source_counts c = ff_source_video_counts(seg->src);
+        host->log(seg->params->ctx, RV_LOG_DEBUG,
+                  "%s: %lld video packets decoded, %lld of them with AVDISCARD_NONREF "
+                  "(pre-roll or never shown), %lld pictures came out",
+                  seg->req.asset_uri, (long long)c.packets, (long long)c.nonref_packets,
+                  (long long)c.pictures);
+    }
     host->video_release(seg->shown);
     host->video_release(seg->card);
     av_frame_free(&seg->pending);

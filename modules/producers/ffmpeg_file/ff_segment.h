@@ -31,6 +31,8 @@ typedef struct ff_params {
     int audio_only_slate;         /**< audio-only assets show the card, not black */
     int zero_copy;                /**< decode into the channel's pictures (ff_dr) */
     int64_t io_timeout_ms;
+    int skip_dropped;             /**< pictures no tick shows are not decoded when
+                                       nothing references them */
     char audio_languages[128];    /**< "eng,und" (validated ISO 639-2 codes) or "" */
     struct ff_park *park;         /**< the instance's (borrowed, thread-safe): closed sources
                                        are kept there for a join back into them; NULL: none */

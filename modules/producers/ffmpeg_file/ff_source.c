@@ -20,6 +20,8 @@
 
 /** Consecutive decoder failures after which a stream counts as undecodable. */
 #define FF_SOURCE_MAX_CONSECUTIVE_ERRORS 2000
+/** Packets one read-ahead may demux, of every stream (see ff_source_read_ahead). */
+#define FF_SOURCE_READ_AHEAD_MAX 64
 /** Smallest lateness of a picture's timestamp still counted as due. */
 #define FF_SOURCE_MIN_SLACK_NS 1000
 
@@ -65,6 +67,13 @@ struct ff_source {
     char audio_choice[192];    /**< how the audio stream was chosen */
     int audio_fell_back;
     struct stat file;          /**< the file as opened (ff_source_unpark checks it) */
+    AVPacket *ahead;           /**< owned work packet of the read-ahead */
+    ff_source_unshown_fn unshown;  /**< NULL: every picture is shown */
+    void *unshown_opaque;      /**< borrowed */
+    int64_t behind_ns[FF_SOURCE_SEEN_BEHIND]; /**< times of the last video packets sent */
+    int behind_count;
+    int behind_next;           /**< slot the next one goes into */
+    ff_source_counts counts;
 };
 
 static int64_t ff_source_mono_ns(void)
@@ -394,10 +403,11 @@ int ff_source_open(const char *path, const ff_source_params *params, ff_source *
     int r = 0;
 
     src->pkt = av_packet_alloc();
+    src->ahead = av_packet_alloc();
     src->fmt = avformat_alloc_context();
     size_t urllen = strlen(path) + 6;
     url = malloc(urllen);
-    if (!src->pkt || !src->fmt || !url) {
+    if (!src->pkt || !src->ahead || !src->fmt || !url) {
         code = RV_ENOMEM;
         snprintf(why, whylen, "out of memory");
         goto fail;
@@ -476,6 +486,7 @@ void ff_source_close(ff_source *src)
     pkt_queue_free(&src->audio.queue);
     avformat_close_input(&src->fmt);
     av_packet_free(&src->pkt);
+    av_packet_free(&src->ahead);
     free(src);
 }
 
@@ -491,6 +502,13 @@ int ff_source_park(ff_source *src)
     avcodec_free_context(&src->audio.dec);
     pkt_queue_clear(&src->video.queue);
     pkt_queue_clear(&src->audio.queue);
+    av_packet_unref(src->ahead);
+    /* the question belongs to the segment that closed: the next one asks
+     * its own (ff_source_set_unshown), or none */
+    src->unshown = NULL;
+    src->unshown_opaque = NULL;
+    src->behind_count = 0;
+    memset(&src->counts, 0, sizeof(src->counts));
     return RV_OK;
 }
 
@@ -643,27 +661,15 @@ void ff_source_skip_nonref_until(ff_source *src, int64_t pos_ns)
     src->video.skip_nonref_until_ns = pos_ns;
 }
 
-/** Before a video packet goes to the decoder: a packet presented before
- *  skip_nonref_until_ns is pre-roll nobody will see, so its picture is not
- *  even decoded when nothing references it (AVDISCARD_NONREF: H.264/HEVC
- *  nal_ref_idc 0, MPEG-2 B pictures). The decoder reads skip_frame per
- *  packet, frame threads included. */
-static void ff_source_pick_discard(ff_source *src, ff_stream *s, const AVPacket *pkt)
+void ff_source_set_unshown(ff_source *src, ff_source_unshown_fn fn, void *opaque)
 {
-    if (s != &src->video)
-        return;
-    enum AVDiscard want = AVDISCARD_DEFAULT;
-    if (s->skip_nonref_until_ns != INT64_MIN) {
-        /* no pts (some raw streams): decode it, and keep waiting for one */
-        if (pkt->pts != AV_NOPTS_VALUE) {
-            if (ff_source_video_ns(src, pkt->pts) < s->skip_nonref_until_ns)
-                want = AVDISCARD_NONREF;
-            else
-                s->skip_nonref_until_ns = INT64_MIN; /* past the pre-roll: for good */
-        }
-    }
-    if (s->dec->skip_frame != want)
-        s->dec->skip_frame = want;
+    src->unshown = fn;
+    src->unshown_opaque = opaque;
+}
+
+ff_source_counts ff_source_video_counts(const ff_source *src)
+{
+    return src->counts;
 }
 
 int ff_source_seek(ff_source *src, int64_t pos_ns)
@@ -690,11 +696,45 @@ int ff_source_seek(ff_source *src, int64_t pos_ns)
         return ff_source_map_error(src, r);
     ff_stream_flush(&src->video);
     ff_stream_flush(&src->audio);
+    src->behind_count = 0;
     src->demux_ended = 0;
     return RV_OK;
 }
 
 /* ---- demux and decode ---- */
+
+/** Demux one packet into @p pkt (blank). RV_OK, RV_EOF (the end, sticky) or
+ *  an error (sticky: returned again by every later read). */
+static int ff_source_read(ff_source *src, AVPacket *pkt)
+{
+    if (src->demux_error)
+        return src->demux_error;
+    if (src->demux_ended)
+        return RV_EOF;
+    int r = av_read_frame(src->fmt, pkt);
+    src->read_any = 1;
+    if (r == AVERROR_EOF || (r < 0 && avio_feof(src->fmt->pb) && !src->timed_out)) {
+        src->demux_ended = 1;
+        return RV_EOF;
+    }
+    if (r < 0) {
+        src->demux_error = ff_source_map_error(src, r);
+        return src->demux_error;
+    }
+    return RV_OK;
+}
+
+/** Queue @p pkt (its reference moves into the queue) with the decoded
+ *  stream it belongs to; a packet of any other stream is dropped. */
+static int ff_source_queue(ff_source *src, AVPacket *pkt)
+{
+    ff_stream *s = pkt->stream_index == src->video.index ? &src->video
+                   : pkt->stream_index == src->audio.index ? &src->audio
+                                                            : NULL;
+    int r = s && s->dec ? pkt_queue_push(&s->queue, pkt) : RV_OK;
+    av_packet_unref(pkt);
+    return r;
+}
 
 /** Next packet of stream @p s into src->pkt, demuxing (and queueing the
  *  other stream's packets) as needed. RV_OK, RV_EOF or an error. */
@@ -702,31 +742,93 @@ static int ff_source_next_packet(ff_source *src, ff_stream *s)
 {
     if (pkt_queue_pop(&s->queue, src->pkt))
         return RV_OK;
-    if (src->demux_error)
-        return src->demux_error;
     for (;;) {
-        if (src->demux_ended)
-            return RV_EOF;
-        int r = av_read_frame(src->fmt, src->pkt);
-        src->read_any = 1;
-        if (r == AVERROR_EOF || (r < 0 && avio_feof(src->fmt->pb) && !src->timed_out)) {
-            src->demux_ended = 1;
-            return RV_EOF;
-        }
-        if (r < 0) {
-            src->demux_error = ff_source_map_error(src, r);
-            return src->demux_error;
-        }
+        int r = ff_source_read(src, src->pkt);
+        if (r < 0)
+            return r;
         if (src->pkt->stream_index == s->index)
             return RV_OK;
-        ff_stream *other = s == &src->video ? &src->audio : &src->video;
-        if (other->dec && src->pkt->stream_index == other->index) {
-            r = pkt_queue_push(&other->queue, src->pkt);
-            if (r < 0)
-                return r;
-        }
-        av_packet_unref(src->pkt);
+        r = ff_source_queue(src, src->pkt);
+        if (r < 0)
+            return r;
     }
+}
+
+/** Demux until FF_SOURCE_SEEN_AHEAD video packets wait in the queue, the
+ *  file ends, or FF_SOURCE_READ_AHEAD_MAX packets were read (sparse video,
+ *  a long audio track: the audio queue stays bounded). A demuxing error stays
+ *  for the read that reaches it (sticky); a queue that cannot grow becomes one. */
+static void ff_source_read_ahead(ff_source *src)
+{
+    for (int n = 0; n < FF_SOURCE_READ_AHEAD_MAX &&
+                    src->video.queue.count < FF_SOURCE_SEEN_AHEAD; n++) {
+        if (ff_source_read(src, src->ahead) < 0)
+            return;
+        int r = ff_source_queue(src, src->ahead);
+        if (r < 0) {
+            src->demux_error = r;
+            return;
+        }
+    }
+}
+
+/** The earliest presentation time after @p pts_ns among the video packets
+ *  sent lately and those waiting in the queue; INT64_MAX when none. */
+static int64_t ff_source_next_time(const ff_source *src, int64_t pts_ns)
+{
+    int64_t best = INT64_MAX;
+    for (int i = 0; i < src->behind_count; i++)
+        if (src->behind_ns[i] > pts_ns && src->behind_ns[i] < best)
+            best = src->behind_ns[i];
+    const pkt_queue *q = &src->video.queue;
+    for (size_t i = 0; i < q->count; i++) {
+        const AVPacket *p = q->slot[(q->head + i) % q->cap];
+        if (p->pts == AV_NOPTS_VALUE)
+            continue;
+        int64_t ns = ff_source_video_ns(src, p->pts);
+        if (ns > pts_ns && ns < best)
+            best = ns;
+    }
+    return best;
+}
+
+/** Before a video packet goes to the decoder: its picture is not even
+ *  decoded when nobody will see it and nothing references it
+ *  (AVDISCARD_NONREF: H.264/HEVC nal_ref_idc 0, MPEG-2 B pictures). Nobody
+ *  sees it when it is a seek's pre-roll (presented before
+ *  skip_nonref_until_ns), or when the unshown question says so. The decoder
+ *  reads skip_frame per packet, frame threads included (FFmpeg copies it
+ *  into the frame thread's context when the packet is submitted). */
+static void ff_source_pick_discard(ff_source *src, ff_stream *s, const AVPacket *pkt)
+{
+    if (s != &src->video)
+        return;
+    enum AVDiscard want = AVDISCARD_DEFAULT;
+    /* no pts (some raw streams): decode it, and keep waiting for one */
+    int has_pts = pkt->pts != AV_NOPTS_VALUE;
+    int64_t pts_ns = has_pts ? ff_source_video_ns(src, pkt->pts) : 0;
+    if (s->skip_nonref_until_ns != INT64_MIN && has_pts) {
+        if (pts_ns < s->skip_nonref_until_ns)
+            want = AVDISCARD_NONREF;
+        else
+            s->skip_nonref_until_ns = INT64_MIN; /* past the pre-roll: for good */
+    }
+    if (want == AVDISCARD_DEFAULT && src->unshown && has_pts) {
+        ff_source_read_ahead(src);
+        if (src->unshown(src->unshown_opaque, pts_ns, ff_source_next_time(src, pts_ns)))
+            want = AVDISCARD_NONREF;
+    }
+    if (has_pts) {
+        src->behind_ns[src->behind_next] = pts_ns;
+        src->behind_next = (src->behind_next + 1) % FF_SOURCE_SEEN_BEHIND;
+        if (src->behind_count < FF_SOURCE_SEEN_BEHIND)
+            src->behind_count++;
+    }
+    src->counts.packets++;
+    if (want == AVDISCARD_NONREF)
+        src->counts.nonref_packets++;
+    if (s->dec->skip_frame != want)
+        s->dec->skip_frame = want;
 }
 
 static int ff_source_frame(ff_source *src, ff_stream *s, AVFrame *frame)
@@ -745,6 +847,8 @@ static int ff_source_frame(ff_source *src, ff_stream *s, AVFrame *frame)
             s->need_key = 0;
             s->consecutive_errors = 0;
             frame->pts = frame->best_effort_timestamp;
+            if (s == &src->video)
+                src->counts.pictures++;
             return RV_OK;
         }
         if (r == AVERROR_EOF)

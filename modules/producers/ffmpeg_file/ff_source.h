@@ -93,6 +93,35 @@ int ff_source_seek(ff_source *src, int64_t pos_ns);
  *  normal). INT64_MIN turns it off; every seek resets it. */
 void ff_source_skip_nonref_until(ff_source *src, int64_t pos_ns);
 
+/** Video packets remembered after they were sent, and demuxed ahead of the
+ *  one being sent, to find the picture presented next (B-frame reordering
+ *  puts it up to a few packets either side in decode order). */
+#define FF_SOURCE_SEEN_BEHIND 16
+#define FF_SOURCE_SEEN_AHEAD 8
+
+/** Asked before a video packet goes to the decoder (frame-rate conversion):
+ *  @p pts_ns is the packet's presentation time (asset position),
+ *  @p next_ns the earliest presentation time after it among the video
+ *  packets around it in decode order (the last FF_SOURCE_SEEN_BEHIND sent,
+ *  up to FF_SOURCE_SEEN_AHEAD demuxed ahead of it), INT64_MAX when none is
+ *  known. Nonzero: the picture will never be shown, so the packet is decoded
+ *  with skip_frame = AVDISCARD_NONREF (the decoder skips it unless another
+ *  picture references it: H.264/HEVC nal_ref_idc 0, MPEG-2 B pictures).
+ *  Thread: the source's thread. @p opaque is borrowed. */
+typedef int (*ff_source_unshown_fn)(void *opaque, int64_t pts_ns, int64_t next_ns);
+/** Install (or with NULL remove) the question above; it applies to the
+ *  packets sent from now on. Packets without a pts are always decoded. */
+void ff_source_set_unshown(ff_source *src, ff_source_unshown_fn fn, void *opaque);
+
+/** Video packets sent to the decoder, pictures it returned, and packets
+ *  sent with AVDISCARD_NONREF (pre-roll or unshown) since the open. */
+typedef struct ff_source_counts {
+    int64_t packets;
+    int64_t pictures;
+    int64_t nonref_packets;
+} ff_source_counts;
+ff_source_counts ff_source_video_counts(const ff_source *src);
+
 /** Next decoded video frame in presentation order into @p frame (unref'd
  *  first). RV_OK, RV_EOF, or an error when demuxing fails. Decode errors are
  *  skipped and counted. */

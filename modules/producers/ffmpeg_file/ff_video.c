@@ -56,6 +56,7 @@ struct ff_video {
     int graph_fits;               /**< the graph scales into the rect itself */
     int graph_eof_sent;
     int deint_seen;               /**< a picture wanted deinterlacing (auto) */
+    int picture_seen;             /**< a decoded picture came through */
     int tonemapped;               /**< a graph tone-mapped HDR pictures */
     char note[256];               /**< what the graph does, for the segment */
     int note_new;
@@ -112,6 +113,12 @@ void ff_video_reset(ff_video *vn)
     ff_video_free_graph(vn);
 }
 
+int ff_video_needs_every_picture(const ff_video *vn)
+{
+    return !vn->picture_seen || vn->deint_seen ||
+           vn->params.deinterlace == FF_DEINTERLACE_ON;
+}
+
 /* ---- deinterlacer ---- */
 
 static int ff_video_wants_deinterlace(const ff_video *vn, const AVFrame *f)
@@ -162,6 +169,7 @@ static int ff_video_graph_needed(ff_video *vn, const AVFrame *f, ff_video_graph_
 {
     if (ff_video_wants_deinterlace(vn, f))
         vn->deint_seen = 1;
+    vn->picture_seen = 1;
     *orient = ff_orient_of(f, vn->stream);
     ff_colour_desc c = ff_colour_of_frame(f, vn->stream->codecpar, vn->stream->avg_frame_rate);
     *work = ff_colour_plan(&c, &vn->channel_colour);

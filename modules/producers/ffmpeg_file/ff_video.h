@@ -51,6 +51,12 @@ const char *ff_video_take_note(ff_video *vn);
 int ff_video_tonemapped(const ff_video *vn);
 void ff_video_destroy(ff_video *vn);
 
+/** True while every decoded picture must reach the normaliser, so none
+ *  may be left undecoded: before the first picture (in `auto`, whether the
+ *  deinterlacer runs is not known yet) and whenever the deinterlacer runs
+ *  (bwdif reads the pictures before and after the one it makes). */
+int ff_video_needs_every_picture(const ff_video *vn);
+
 /** Forget deinterlacer state (after a seek). */
 void ff_video_reset(ff_video *vn);
 

@@ -60,6 +60,10 @@ static const rv_option ffmpeg_file_options[] = {
     {.key = "zero_copy", .type = RV_OPT_BOOL, .default_int = 1,
      .help = "decode straight into the channel's pictures and air a picture that needs no "
              "scaling without copying it (needs a host of ABI 1.4 or later)"},
+    {.key = "skip_dropped_pictures", .type = RV_OPT_BOOL, .default_int = 1,
+     .help = "pictures the frame-rate conversion drops (a 59.94 source on a 29.97 channel: "
+             "every other one) are not decoded when no other picture references them; "
+             "false decodes every picture"},
     {.key = "io_timeout_ms", .type = RV_OPT_INT, .default_int = 5000, .min_int = 100,
      .max_int = 60000, .help = "bound of one blocking open/read operation, ms"},
     {.key = NULL},
@@ -144,6 +148,7 @@ static int ffmpeg_file_create(const rv_create_args *args, void **state)
                                              ffmpeg_file_picture_choices, 0) == 1;
     p->io_timeout_ms = host->opt_int(args->options, "io_timeout_ms");
     p->zero_copy = host->opt_bool(args->options, "zero_copy");
+    p->skip_dropped = host->opt_bool(args->options, "skip_dropped_pictures");
     const char *langs = host->opt_string(args->options, "audio_languages");
     if (!ffmpeg_file_languages_ok(langs, p->audio_languages, sizeof(p->audio_languages))) {
         host->log(args->ctx, RV_LOG_ERROR,
