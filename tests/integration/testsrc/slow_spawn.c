@@ -6,9 +6,19 @@
  * them would need heavy load to hit. */
 #include <dlfcn.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
+
+/** At load: says on stderr that it is in effect, so a test can tell a
+ *  preload the loader refused (it only warns) from a run without the delay. */
+__attribute__((constructor)) static void slow_spawn_announce(void)
+{
+    const char *ms = getenv("RV_SLOW_SPAWN_MS");
+    if (ms)
+        fprintf(stderr, "rv_slow_spawn: the main thread's pthread_create waits %s ms\n", ms);
+}
 
 typedef int (*create_fn)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
 
