@@ -14,7 +14,13 @@ JOBS       ?= $(shell nproc)
 # core; tests/budget.cmake gives each busy test the slots it uses. On a machine
 # already loaded past its cores when make starts (a shared one), one slot per
 # core, as before the budget: real-time tests need the CPU they air with.
-TEST_SLOTS_PER_CORE ?= $(shell awk -v n=$(JOBS) '{ print ($$1 > n) ? 1 : 3 }' /proc/loadavg)
+# Decided once, as make starts (':='): read when ctest's recipe runs, the load
+# average would be the build's own (two cores compiling), so every run would
+# get one slot per core, and cmake's PROCESSORS, set for three, would then
+# claim all of ctest's slots (package.deb ran alone for minutes).
+ifeq ($(origin TEST_SLOTS_PER_CORE),undefined)
+TEST_SLOTS_PER_CORE := $(shell awk -v n=$(JOBS) '{ print ($$1 > n) ? 1 : 3 }' /proc/loadavg)
+endif
 TEST_JOBS  ?= $(shell echo $$(( $(JOBS) * $(TEST_SLOTS_PER_CORE) )))
 CMAKE_TEST_SLOTS = -DRV_TEST_SLOTS_PER_CORE=$(TEST_SLOTS_PER_CORE)
 CONFIG     ?= conf/demo.conf
@@ -59,7 +65,21 @@ test-fuzz: build-fuzz
 fuzz: build-fuzz
 	tools/fuzz-run --all $(FUZZ_SECONDS) $(CURDIR)/$(BUILD_FUZZ)
 
-test: test-plain test-asan test-fuzz
+# make test: the plain build, then its tests while the ASan and fuzz trees
+# build beside them at nice 19 (docs/testing.md, "Test-time budget"): most
+# tests wait on the real clock, so the compilers take the CPU they leave and
+# yield it as soon as a test's thread wakes. That build's output goes to
+# $(BUILD)/trees.log, shown if it fails. Then the ASan tests and the fuzz
+# smoke, as test-asan and test-fuzz (their builds are done by then).
+export TEST_SLOTS_PER_CORE
+test: build
+	@echo "building $(BUILD_ASAN) and $(BUILD_FUZZ) at nice 19 beside the plain tests ($(BUILD)/trees.log)"
+	@nice -n 19 $(MAKE) --no-print-directory build-asan build-fuzz >$(BUILD)/trees.log 2>&1 & trees=$$!; \
+	cd $(BUILD) && ctest --output-on-failure -j $(TEST_JOBS); plain=$$?; \
+	wait $$trees; built=$$?; \
+	if [ $$built -ne 0 ]; then cat trees.log; echo "make test: building $(BUILD_ASAN) or $(BUILD_FUZZ) failed" >&2; fi; \
+	[ $$plain -eq 0 ] && [ $$built -eq 0 ]
+	@$(MAKE) --no-print-directory test-asan test-fuzz
 
 test-cleanroot: build
 	cd $(BUILD) && RV_PACKAGE_CLEANROOT=1 ctest --output-on-failure -R '^package\.(deb|cleanroot)$$'

@@ -279,8 +279,12 @@ static int run(const cli_options *opt, const sigset_t *set)
     }
 #endif
     int64_t start_utc_ms = clock_now_utc_ns(clock) / 1000000;
-    autostart_channels(e, cfg);
     run_for_job job = {.e = e, .stop_utc_ms = start_utc_ms + opt->run_for_ms};
+    /* The stop before the first start: on the virtual clock an autostarted
+     * channel runs flat out and would be past it before run_for_main says so. */
+    if (opt->run_for_ms >= 0)
+        engine_set_stop_utc_ms(e, job.stop_utc_ms);
+    autostart_channels(e, cfg);
     pthread_t run_thread;
     int have_job = opt->run_for_ms >= 0 && pthread_create(&run_thread, NULL, run_for_main, &job) == 0;
     reload_state rs = {.e = e, .reg = reg, .path = opt->config_path, .ov = &ov, .current = cfg};

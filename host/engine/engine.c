@@ -627,7 +627,7 @@ const config *engine_reload(engine *e, const config *cfg, int *refused)
     return old;
 }
 
-void engine_run_until(engine *e, int64_t stop_utc_ms)
+void engine_set_stop_utc_ms(engine *e, int64_t stop_utc_ms)
 {
     atomic_store(&e->stop_utc_ms, stop_utc_ms);
     size_t n;
@@ -638,6 +638,14 @@ void engine_run_until(engine *e, int64_t stop_utc_ms)
             channel_set_stop_utc_ms(slots[i]->ch, stop_utc_ms);
         pthread_mutex_unlock(&slots[i]->lock);
     }
+    engine_slots_release(e, slots, n);
+}
+
+void engine_run_until(engine *e, int64_t stop_utc_ms)
+{
+    engine_set_stop_utc_ms(e, stop_utc_ms);
+    size_t n;
+    channel_slot **slots = engine_slots_snapshot(e, &n);
     int any = 0;
     for (size_t i = 0; slots && i < n; i++) {
         for (;;) {

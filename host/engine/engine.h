@@ -165,8 +165,16 @@ int engine_list_configured(engine *e, engine_configured_channel **out, size_t *c
  *  Returns the number of channels that refused in *refused. */
 const config *engine_reload(engine *e, const config *cfg, int *refused);
 
-/** Ask every channel to stop after the tick due at @p stop_utc_ms
- *  (--run-for); returns once every channel has emitted its last tick. */
+/** Set the stop for --run-for without waiting: every running channel, and
+ *  every channel started from now on, stops after the tick due at
+ *  @p stop_utc_ms (UTC milliseconds on the engine's clock; INT64_MAX: no
+ *  stop). Call it before the first channel starts: on the virtual clock a
+ *  channel runs flat out, so one started without its stop can be past it
+ *  by the time it is told. Thread: any. */
+void engine_set_stop_utc_ms(engine *e, int64_t stop_utc_ms);
+
+/** engine_set_stop_utc_ms(@p stop_utc_ms), then wait: returns once every
+ *  channel has emitted its last tick (--run-for). */
 void engine_run_until(engine *e, int64_t stop_utc_ms);
 
 #endif
