@@ -1,7 +1,8 @@
 /**
  * @file host/telemetry/telemetry_server.c
  * @short The HTTP endpoint: a libmicrohttpd daemon (one thread per
- *        connection, so a live stream's reader may wait for the next chunk)
+ *        connection, so a live stream's reader may park while http_viewers
+ *        sends its body, and a handler may wait without stalling the others)
  *        on one listening socket bound to metrics_listen, routing GET/HEAD
  *        requests through a table of paths, and the viewer outputs
  *        (`/channel/<id>.ts`, `/channels.m3u`, HLS `/channel/<id>.m3u8`)
