@@ -39,10 +39,10 @@
 #define VIEWERS_GRID_NS (250LL * 1000 * 1000)
 /** For this long after its first byte (and until its first byte) a viewer
  *  is sent to as soon as bytes are there (polled every VIEWERS_JOIN_POLL_MS):
- *  a player decodes its first picture only once the next picture's PES
- *  starts, and a channel that has just woken (encode = "on-demand")
- *  publishes its first GOP a tick at a time, so a grid pause here would add
- *  up to VIEWERS_GRID_NS to the join (docs/PERFORMANCE.md row 13). */
+ *  a channel that has just woken (encode = "on-demand") publishes its first
+ *  GOP a tick at a time, and a player needs the bytes right after the IDR
+ *  to start, so a grid pause here would add up to VIEWERS_GRID_NS to the
+ *  join (docs/PERFORMANCE.md row 13). */
 #define VIEWERS_JOIN_NS (1000LL * 1000 * 1000)
 #define VIEWERS_JOIN_POLL_MS 2
 /** One batch (one HTTP chunk) holds at most this many bytes of stream
