@@ -1,15 +1,18 @@
 /**
  * @file host/telemetry/telemetry_server.c
  * @short The HTTP endpoint: a libmicrohttpd daemon (one thread per
- *        connection, so a live stream's reader may wait for the next chunk)
+ *        connection, so a live stream's reader may park while http_viewers
+ *        sends its body, and a handler may wait without stalling the others)
  *        on one listening socket bound to metrics_listen, routing GET/HEAD
  *        requests through a table of paths, and the viewer outputs
  *        (`/channel/<id>.ts`, `/channels.m3u`, HLS `/channel/<id>.m3u8`)
  *        the config enables.
  *
- * The daemon's threads run TELEMETRY_NICE_DELTA nicer than the rest of the
- * engine (telemetry_daemon_thread), so HTTP load yields to the channels and
- * the control plane.
+ * The daemon's threads and the viewers' sender thread (http_viewers.h:
+ * libmicrohttpd parses a viewer's request and sends its headers, one thread
+ * writes every viewer's body) run TELEMETRY_NICE_DELTA nicer than the rest
+ * of the engine (telemetry_daemon_thread), so HTTP load yields to the
+ * channels and the control plane.
  *
  * Owns the daemon and, through it, the listening socket. Routes render into
  * a text buffer per request from the engine's status API (borrowed); nothing
@@ -44,6 +47,7 @@
 #include "telemetry/http_route.h"
 #include "telemetry/http_hls.h"
 #include "telemetry/http_stream.h"
+#include "telemetry/http_viewers.h"
 #include "telemetry/metrics.h"
 #include "telemetry/text_buffer.h"
 
@@ -53,13 +57,6 @@
 #define TELEMETRY_PER_IP_LIMIT 128
 /** Seconds a connection may be silent (request or reply) before it is closed. */
 #define TELEMETRY_TIMEOUT_S 10
-/** Each connection's memory pool (bytes): request headers and the response's
- *  send buffer. libmicrohttpd's default, 32 KB, cut a `/channel/N.ts` viewer's
- *  quarter-second batch (about 66 KB at 2 Mb/s) into three poll()+send()
- *  pairs; 160 KB sends it in one (http_stream.c, HTTP_STREAM_BLOCK_BYTES).
- *  The pool is mapped, not touched, so a /healthz probe's connection stays
- *  a few pages of resident memory; a viewer's holds its send buffer. */
-#define TELEMETRY_CONNECTION_MEMORY (160u * 1024u)
 #define TELEMETRY_BACKLOG 128
 /** Descriptors the HTTP server leaves to the rest of the process, at least. */
 #define TELEMETRY_FD_RESERVE 256
@@ -79,6 +76,7 @@ struct telemetry_server {
     http_hls *hls;          /**< HLS segmenters; NULL when hls is off */
     char host_port[300];    /**< "HOST:PORT" for URLs when a request has no Host */
     http_guard *guard;      /**< token, public paths, redaction */
+    http_viewers *viewers;  /**< writes `/channel/<id>.ts` bodies; NULL when that is off */
 };
 
 /** A route renders its body into @p out and sets *@p http_status.
@@ -278,7 +276,7 @@ static enum MHD_Result telemetry_handle(void *cls, struct MHD_Connection *conn, 
     int32_t id = 0;
     int is_get = strcmp(method, MHD_HTTP_METHOD_GET) == 0 || strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
     if ((s->outputs & CONFIG_HTTP_TS) && http_stream_parse(url, "ts", &id))
-        return is_get ? http_stream_ts(conn, s->e, id)
+        return is_get ? http_stream_ts(conn, s->e, s->viewers, id)
                       : reply_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n");
     uint64_t seq = 0;
     if (s->hls && is_get &&
@@ -401,11 +399,13 @@ typedef struct telemetry_daemon_job {
     unsigned timeout_s;
     struct MHD_Daemon *daemon;   /**< out */
     int nice_rc;                 /**< out: 0, or the errno of setpriority */
+    int viewers_rc;              /**< out: http_viewers_create's result */
 } telemetry_daemon_job;
 
-/** Start the daemon from a thread of lower priority. libmicrohttpd creates
- *  its listening thread from here and every connection's thread from that
- *  one, and Linux threads inherit their creator's nice value: so all the HTTP
+/** Start the viewers' sender and the daemon from a thread of lower
+ *  priority. The sender's thread starts here, libmicrohttpd creates its
+ *  listening thread from here and every connection's thread from that one,
+ *  and Linux threads inherit their creator's nice value: so all the HTTP
  *  server's threads run TELEMETRY_NICE_DELTA nicer than the engine, and the
  *  rest of the engine keeps its own. Thread: a short-lived one of its own. */
 static void *telemetry_daemon_thread(void *arg)
@@ -416,6 +416,11 @@ static void *telemetry_daemon_thread(void *arg)
     int nice_now = getpriority(PRIO_PROCESS, (id_t)tid);
     int want = (errno ? 0 : nice_now) + TELEMETRY_NICE_DELTA;
     job->nice_rc = setpriority(PRIO_PROCESS, (id_t)tid, want > 19 ? 19 : want) == 0 ? 0 : errno;
+    if (job->s->outputs & CONFIG_HTTP_TS) {
+        job->viewers_rc = http_viewers_create(job->timeout_s, &job->s->viewers);
+        if (job->viewers_rc != RV_OK)
+            return NULL;
+    }
     job->daemon = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_AUTO |
             MHD_USE_ERROR_LOG,
@@ -425,7 +430,6 @@ static void *telemetry_daemon_thread(void *arg)
         MHD_OPTION_CONNECTION_LIMIT, job->limit,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, job->per_ip,
         MHD_OPTION_CONNECTION_TIMEOUT, job->timeout_s,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)TELEMETRY_CONNECTION_MEMORY,
         MHD_OPTION_END);
     return NULL;
 }
@@ -488,13 +492,20 @@ int telemetry_server_start(const char *listen_addr, unsigned outputs,
     pthread_t starter;
     if (pthread_create(&starter, NULL, telemetry_daemon_thread, &job) == 0)
         pthread_join(starter, NULL);
+    else
+        job.viewers_rc = RV_EIO;
     s->daemon = job.daemon;
     if (s->daemon && job.nice_rc)
         log_write(RV_LOG_WARN, -1, NULL,
                   "telemetry: HTTP threads keep the engine's priority (setpriority: %s)",
                   strerror(job.nice_rc));
     if (!s->daemon) {
-        snprintf(err, errlen, "cannot start the HTTP server on %s", listen_addr);
+        if (job.viewers_rc != RV_OK)
+            snprintf(err, errlen, "cannot start the HTTP viewers' sender on %s: %s", listen_addr,
+                     rv_strerror(job.viewers_rc));
+        else
+            snprintf(err, errlen, "cannot start the HTTP server on %s", listen_addr);
+        http_viewers_destroy(s->viewers);
         http_hls_destroy(s->hls);
         http_guard_destroy(s->guard);
         free(s);
@@ -519,7 +530,10 @@ void telemetry_server_stop(telemetry_server *s)
 {
     if (!s)
         return;
+    /* the viewers' readers return first: MHD_stop_daemon joins their threads */
+    http_viewers_stop(s->viewers);
     MHD_stop_daemon(s->daemon);
+    http_viewers_destroy(s->viewers);
     http_hls_destroy(s->hls);
     http_guard_destroy(s->guard);
     free(s);

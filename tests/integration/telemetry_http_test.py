@@ -117,9 +117,10 @@ def thread_nice(pid):
 
 
 def check_http_priority(tap, eng):
-    """The HTTP server's threads (libmicrohttpd names them MHD-*) run 10
-    nicer than the engine's own, so a burst of them yields to the channels
-    and the control plane; the engine's other threads keep their priority."""
+    """The HTTP server's threads (libmicrohttpd names them MHD-*; the viewers'
+    sender, rv-http-tx, writes every /channel/N.ts body) run 10 nicer than
+    the engine's own, so a burst of them yields to the channels and the
+    control plane; the engine's other threads keep their priority."""
     held = socket.create_connection(("127.0.0.1", eng.port), timeout=5)   # one connection thread
     try:
         time.sleep(0.3)
@@ -127,9 +128,9 @@ def check_http_priority(tap, eng):
     finally:
         held.close()
     own = nice.get("retrovue_playou", set())
-    mhd = {k: v for k, v in nice.items() if k.startswith("MHD-")}
+    mhd = {k: v for k, v in nice.items() if k.startswith("MHD-") or k == "rv-http-tx"}
     base = min(own) if own else None
-    tap.ok(base is not None and "MHD-connection" in mhd and
+    tap.ok(base is not None and "MHD-connection" in mhd and "rv-http-tx" in mhd and
            all(n == min(base + 10, 19) for v in mhd.values() for n in v),
            "HTTP threads run 10 nicer than the engine's: %s" % sorted((k, sorted(v))
                                                                        for k, v in nice.items()))
