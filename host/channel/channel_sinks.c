@@ -164,7 +164,10 @@ static void *transport_main(void *arg)
             transport_restart(sr);
             continue;
         }
-        int rc = stream_sub_next(sr->sub, 100 * 1000 * 1000, &c, &resync);
+        /* 1 s: a retire interrupts the wait (stream_sub_interrupt), so the
+         * timeout only bounds how long a stalled stream goes unnoticed; an
+         * idle channel's transports wake once a second, not ten times */
+        int rc = stream_sub_next(sr->sub, 1000LL * 1000 * 1000, &c, &resync);
         if (rc == RV_EOF)
             break;
         if (rc != RV_OK)
@@ -274,6 +277,8 @@ void sink_runner_retire(sink_runner *sr)
         atomic_store(&sr->draining, 1);
         if (!sr->rend->finished)
             atomic_store(&sr->leaving, 1);
+        if (sr->sub)
+            stream_sub_interrupt(sr->sub); /* its thread sees the flags now */
         if (sr->thread_started)
             pthread_join(sr->thread, NULL);
         module_instance_destroy(&sr->inst);

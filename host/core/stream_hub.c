@@ -38,6 +38,7 @@ struct stream_sub {
     int lost;                    /**< fell behind (resync off: ends with RV_EIO) */
     int skipped;                 /**< bytes were skipped before the next chunk */
     int passive;                 /**< does not count as demand (a transport's reader) */
+    int interrupted;             /**< stream_sub_interrupt: the next wait returns at once */
     atomic_uint_fast64_t lagged;
 };
 
@@ -355,12 +356,26 @@ int stream_sub_next(stream_sub *s, int64_t timeout_ns, stream_chunk **out, int *
             pthread_mutex_unlock(&h->lock);
             return RV_EOF;
         }
+        if (s->interrupted) {
+            s->interrupted = 0;
+            pthread_mutex_unlock(&h->lock);
+            return RV_EAGAIN;
+        }
         if (timeout_ns <= 0 ||
             pthread_cond_timedwait(&h->data, &h->lock, &deadline) == ETIMEDOUT) {
             pthread_mutex_unlock(&h->lock);
             return RV_ETIMEDOUT;
         }
     }
+}
+
+void stream_sub_interrupt(stream_sub *s)
+{
+    stream_hub *h = s->hub;
+    pthread_mutex_lock(&h->lock);
+    s->interrupted = 1;
+    pthread_cond_broadcast(&h->data);
+    pthread_mutex_unlock(&h->lock);
 }
 
 uint64_t stream_sub_lagged(const stream_sub *s)

@@ -102,8 +102,13 @@ void stream_sub_close(stream_sub *s);
 /** Wait up to @p timeout_ns (0: do not wait) for the next chunk; one reference passes to the
  *  caller in *@p out. *@p resync (may be NULL) is set when bytes were
  *  skipped before it. RV_OK, RV_ETIMEDOUT, RV_EOF (hub closed and queue
- *  drained) or RV_EIO (fell behind, resync off). Thread: the reader's. */
+ *  drained), RV_EIO (fell behind, resync off) or RV_EAGAIN (interrupted:
+ *  stream_sub_interrupt). Thread: the reader's. */
 int stream_sub_next(stream_sub *s, int64_t timeout_ns, stream_chunk **out, int *resync);
+/** Make the reader's current or next stream_sub_next return RV_EAGAIN at
+ *  once (when no chunk is queued): its thread should look at its own state
+ *  (a transport being retired). Thread: any. */
+void stream_sub_interrupt(stream_sub *s);
 /** Times this reader fell behind. Thread: any. */
 uint64_t stream_sub_lagged(const stream_sub *s);
 
