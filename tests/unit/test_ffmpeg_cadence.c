@@ -42,6 +42,7 @@
 #include "core/log.h"
 #include "core/options.h"
 #include "loader/loader.h"
+#include "shell.h"
 #include "tap.h"
 
 #ifndef RV_FFMPEG_FILE_SO
@@ -72,20 +73,6 @@ typedef struct cadence_case {
     int threads;
     int must_skip;          /**< non-reference pictures fall on unshown ones */
 } cadence_case;
-
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...)
-{
-    char cmd[8192];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof(cmd), fmt, ap);
-    va_end(ap);
-    int r = system(cmd);
-    if (r != 0)
-        tap_diag("command failed (%d): %s", r, cmd);
-    return r;
-}
 
 /** drawbox chain: black band on top, pair j = 2b white when bit b of the
  *  frame number is set, pair 2b+1 when it is clear. */

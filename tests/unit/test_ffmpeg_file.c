@@ -37,6 +37,7 @@
 #include "core/log.h"
 #include "core/options.h"
 #include "loader/loader.h"
+#include "shell.h"
 #include "tap.h"
 
 #ifndef RV_FFMPEG_FILE_SO
@@ -156,20 +157,6 @@ static void channel_close(harness *h, channel *ch)
 /* ------------------------------------------------------------------ */
 /* media                                                               */
 /* ------------------------------------------------------------------ */
-
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...)
-{
-    char cmd[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof(cmd), fmt, ap);
-    va_end(ap);
-    int r = system(cmd);
-    if (r != 0)
-        tap_diag("command failed (%d): %s", r, cmd);
-    return r;
-}
 
 /** lavfi graph of a bar-code clip: w x h (display SAR sar), fps, seconds. */
 static void barcode_graph(char *out, size_t len, int w, int h, const char *sar, const char *fps,

@@ -31,6 +31,7 @@
 #include "core/log.h"
 #include "core/options.h"
 #include "loader/loader.h"
+#include "shell.h"
 #include "tap.h"
 
 #ifndef RV_FFMPEG_FILE_SO
@@ -134,20 +135,6 @@ static void channel_close(harness *h, channel *ch)
     options_free(ch->options);
     frame_pool_destroy(ch->pool);
     pthread_mutex_destroy(&ch->ev.lock);
-}
-
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...)
-{
-    char cmd[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof(cmd), fmt, ap);
-    va_end(ap);
-    int r = system(cmd);
-    if (r != 0)
-        tap_diag("command failed (%d): %s", r, cmd);
-    return r;
 }
 
 /** What one tick carried. */
