@@ -150,27 +150,6 @@ def due_frame(times, pos_ms):
     return best
 
 
-def http_capture(port, path, seconds, out_path, stop=None):
-    data = bytearray()
-    try:
-        c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-        c.request("GET", path)
-        r = c.getresponse()
-        end = time.monotonic() + seconds
-        while time.monotonic() < end and not (stop and stop.is_set()):
-            chunk = r.read1(65536)
-            if not chunk:
-                break
-            data += chunk
-        c.close()
-    except (OSError, http.client.HTTPException):
-        pass
-    data = data[:len(data) - len(data) % 188]
-    with open(out_path, "wb") as f:
-        f.write(data)
-    return len(data)
-
-
 def channel_text(cid, on_demand):
     return """  { id = %d; name = "Join %d"; profile = "test"; autostart_plan = "join"; %s
     producers = ( { module = "ffmpeg-file"; }, { module = "slate"; } );
@@ -301,7 +280,7 @@ def run_once(work, attempt, clip, times, on_demand):
             time.sleep(max(0.0, (block_ms + JOIN_MS + k * CLIP_MS) / 1000.0 - time.time()))
         res["join_utc_ms"] = int(time.time() * 1000)
         t_cap = time.monotonic()
-        n = http_capture(http_port, "/channel/1.ts", CAPTURE_S, cap)
+        n = rvtest.http_capture(http_port, "/channel/1.ts", CAPTURE_S, cap)
     finally:
         t_stop = time.monotonic()
         proc.send_signal(signal.SIGTERM)

@@ -65,25 +65,8 @@ def wait_state(base, cid, want, seconds):
 
 def http_capture(base_port, path, seconds, out_path):
     """GET `path` for `seconds`; returns (UTC ms of the request, bytes)."""
-    data = bytearray()
     t_req = int(time.time() * 1000)
-    try:
-        c = http.client.HTTPConnection("127.0.0.1", base_port, timeout=10)
-        c.request("GET", path)
-        r = c.getresponse()
-        end = time.monotonic() + seconds
-        while time.monotonic() < end:
-            chunk = r.read1(65536)
-            if not chunk:
-                break
-            data += chunk
-        c.close()
-    except (OSError, http.client.HTTPException):
-        pass
-    data = data[:len(data) - len(data) % 188]
-    with open(out_path, "wb") as f:
-        f.write(data)
-    return t_req, len(data)
+    return t_req, rvtest.http_capture(base_port, path, seconds, out_path, timeout=10)
 
 
 def first_video_pts(path):

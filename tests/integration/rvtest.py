@@ -226,6 +226,32 @@ def tcp_capture(port, out, stop):
     out.append(bytes(data))
 
 
+def http_capture(port, path, seconds, out_path, stop=None, timeout=5):
+    """GET http://127.0.0.1:PORT/PATH and keep what arrives for SECONDS (or
+    until STOP, a threading.Event, is set) in OUT_PATH, cut to whole 188-byte
+    TS packets. An HTTP or socket error ends the capture quietly. Returns the
+    bytes kept."""
+    import http.client
+    data = bytearray()
+    try:
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+        c.request("GET", path)
+        r = c.getresponse()
+        end = time.monotonic() + seconds
+        while time.monotonic() < end and not (stop and stop.is_set()):
+            chunk = r.read1(65536)
+            if not chunk:
+                break
+            data += chunk
+        c.close()
+    except (OSError, http.client.HTTPException):
+        pass
+    data = data[:len(data) - len(data) % 188]
+    with open(out_path, "wb") as f:
+        f.write(data)
+    return len(data)
+
+
 def start_http_engine(config, http_port, args, tries=200):
     """Run the real binary on `config` with extra `args`, its stderr lines
     collected in a list, and wait (up to tries x 50 ms) for /healthz on

@@ -5,6 +5,8 @@
  */
 #include "ff_source.h"
 
+#include "ff_pick.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,8 +66,7 @@ struct ff_source {
     int read_any;              /**< a packet was read since the open */
     int demux_error;           /**< sticky rv_error once demuxing failed */
     int64_t decode_errors;
-    char audio_choice[192];    /**< how the audio stream was chosen */
-    int audio_fell_back;
+    ff_audio_choice audio_choice; /**< how the audio stream was chosen */
     struct stat file;          /**< the file as opened (ff_source_unpark checks it) */
     AVPacket *ahead;           /**< owned work packet of the read-ahead */
     ff_source_unshown_fn unshown;  /**< NULL: every picture is shown */
@@ -222,128 +223,6 @@ static void ff_stream_reset(ff_stream *s)
     s->st = NULL;
 }
 
-/** The best stream of @p type that is not a cover picture, or -1. */
-static int ff_source_pick(AVFormatContext *fmt, enum AVMediaType type)
-{
-    int best = av_find_best_stream(fmt, type, -1, -1, NULL, 0);
-    if (best < 0 || !(fmt->streams[best]->disposition & AV_DISPOSITION_ATTACHED_PIC))
-        return best < 0 ? -1 : best;
-    for (unsigned i = 0; i < fmt->nb_streams; i++) {
-        const AVStream *st = fmt->streams[i];
-        if (st->codecpar->codec_type == type && !(st->disposition & AV_DISPOSITION_ATTACHED_PIC))
-            return (int)i;
-    }
-    return -1;
-}
-
-/** Streams the audio may come from: those of the video's programme when
- *  the container has programmes (MPEG-TS), else every stream. Fills
- *  @p prog_id (-1 without programme). Returns the programme or NULL. */
-static const AVProgram *ff_source_programme(AVFormatContext *fmt, int vi, int *prog_id)
-{
-    *prog_id = -1;
-    if (vi < 0)
-        return NULL;
-    AVProgram *p = av_find_program_from_stream(fmt, NULL, vi);
-    if (p)
-        *prog_id = p->id;
-    return p;
-}
-
-static int ff_source_in_programme(const AVProgram *p, unsigned idx)
-{
-    if (!p)
-        return 1;
-    for (unsigned i = 0; i < p->nb_stream_indexes; i++)
-        if (p->stream_index[i] == idx)
-            return 1;
-    return 0;
-}
-
-static int ff_source_audio_candidate(AVFormatContext *fmt, const AVProgram *p, unsigned i)
-{
-    const AVStream *st = fmt->streams[i];
-    return st->codecpar->codec_type == AVMEDIA_TYPE_AUDIO &&
-           !(st->disposition & AV_DISPOSITION_ATTACHED_PIC) && ff_source_in_programme(p, i);
-}
-
-static const char *ff_source_language(const AVStream *st)
-{
-    const AVDictionaryEntry *e = av_dict_get(st->metadata, "language", NULL, 0);
-    return e && e->value[0] ? e->value : "und";
-}
-
-/** Audio of the video's programme: the first preferred language (the
- *  default-flagged track among several of it), else the default-flagged
- *  track, else FFmpeg's best. -1 when there is none. Writes the reason. */
-static int ff_source_pick_audio(ff_source *src, int vi)
-{
-    AVFormatContext *fmt = src->fmt;
-    int prog_id;
-    const AVProgram *p = ff_source_programme(fmt, vi, &prog_id);
-    char where[48] = "";
-    if (p)
-        snprintf(where, sizeof(where), " of programme %d", prog_id);
-    const char *langs = src->params.audio_languages;
-    int wanted_lang = langs && langs[0];
-    /* 1. preferred languages, in order */
-    while (langs && *langs) {
-        size_t n = strcspn(langs, ", ");
-        if (n > 0 && n < 8) {
-            int found = -1;
-            for (unsigned i = 0; i < fmt->nb_streams; i++) {
-                if (!ff_source_audio_candidate(fmt, p, i))
-                    continue;
-                const char *l = ff_source_language(fmt->streams[i]);
-                if (strlen(l) != n || strncasecmp(l, langs, n) != 0)
-                    continue;
-                if (found < 0 || ((fmt->streams[i]->disposition & AV_DISPOSITION_DEFAULT) &&
-                                  !(fmt->streams[found]->disposition & AV_DISPOSITION_DEFAULT)))
-                    found = (int)i;
-            }
-            if (found >= 0) {
-                snprintf(src->audio_choice, sizeof(src->audio_choice),
-                         "audio stream #%d (%s)%s: preferred language %.*s", found,
-                         ff_source_language(fmt->streams[found]), where, (int)n, langs);
-                return found;
-            }
-        }
-        langs += n;
-        langs += strspn(langs, ", ");
-    }
-    const char *fallback = wanted_lang ? "none of the preferred languages; " : "";
-    src->audio_fell_back = 0;
-    /* 2. the default-flagged track */
-    for (unsigned i = 0; i < fmt->nb_streams; i++) {
-        if (ff_source_audio_candidate(fmt, p, i) &&
-            (fmt->streams[i]->disposition & AV_DISPOSITION_DEFAULT)) {
-            int several = 0;
-            for (unsigned j = 0; j < fmt->nb_streams; j++)
-                several += j != i && ff_source_audio_candidate(fmt, p, j);
-            src->audio_fell_back = wanted_lang;
-            snprintf(src->audio_choice, sizeof(src->audio_choice),
-                     "audio stream #%u (%s)%s: %s%s", i, ff_source_language(fmt->streams[i]),
-                     where, fallback, several ? "the default track" : "the only track");
-            return (int)i;
-        }
-    }
-    /* 3. FFmpeg's best, tied to the video's programme */
-    int best = av_find_best_stream(fmt, AVMEDIA_TYPE_AUDIO, -1, vi, NULL, 0);
-    if (best < 0 || !ff_source_audio_candidate(fmt, p, (unsigned)best)) {
-        best = -1;
-        for (unsigned i = 0; i < fmt->nb_streams && best < 0; i++)
-            if (ff_source_audio_candidate(fmt, p, i))
-                best = (int)i;
-    }
-    if (best >= 0) {
-        src->audio_fell_back = wanted_lang;
-        snprintf(src->audio_choice, sizeof(src->audio_choice), "audio stream #%d (%s)%s: %s%s",
-                 best, ff_source_language(fmt->streams[best]), where, fallback,
-                 "the best track");
-    }
-    return best;
-}
-
 /** Check the path before FFmpeg sees it, for precise reasons; fills @p sb. */
 static int ff_source_stat(const char *path, struct stat *out, char *why, size_t whylen)
 {
@@ -430,8 +309,8 @@ int ff_source_open(const char *path, const ff_source_params *params, ff_source *
     if (r < 0)
         goto fail_av;
 
-    int vi = ff_source_pick(src->fmt, AVMEDIA_TYPE_VIDEO);
-    int ai = ff_source_pick_audio(src, vi);
+    int vi = ff_pick_stream(src->fmt, AVMEDIA_TYPE_VIDEO);
+    int ai = ff_pick_audio(src->fmt, vi, src->params.audio_languages, &src->audio_choice);
     if (vi >= 0) {
         src->video.index = vi;
         src->video.st = src->fmt->streams[vi];
@@ -551,12 +430,12 @@ const AVStream *ff_source_audio_stream(const ff_source *src)
 
 const char *ff_source_audio_choice(const ff_source *src)
 {
-    return src->audio.dec ? src->audio_choice : "";
+    return src->audio.dec ? src->audio_choice.text : "";
 }
 
 int ff_source_audio_fell_back(const ff_source *src)
 {
-    return src->audio.dec ? src->audio_fell_back : 0;
+    return src->audio.dec ? src->audio_choice.fell_back : 0;
 }
 
 const AVCodecContext *ff_source_audio_codec(const ff_source *src)

@@ -23,6 +23,8 @@
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
 
+#include "ff_pick.h"
+
 typedef struct ff_source ff_source;
 
 /** What a source is opened with. Copied. */
